@@ -1,0 +1,24 @@
+/**
+ * RateLimitError is the rejection of an `acquire` that cannot be served in
+ * time: the wait would pass `maxWaitMs`, the limit can never be met again
+ * (`refillPerSecond: 0` once spent), or a KeyedLimiter has no room for a new key.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await bucket.acquire(1, { maxWaitMs: 100 });
+ * } catch (error) {
+ *   if (error instanceof RateLimitError) console.log(`retry in ${error.retryAfterMs} ms`);
+ * }
+ * ```
+ */
+export class RateLimitError extends Error {
+  /** Milliseconds until the same request could be served; `Infinity` when it never can. */
+  readonly retryAfterMs: number;
+
+  constructor(retryAfterMs: number, message = `Rate limit exceeded: retry after ${retryAfterMs} ms`) {
+    super(message);
+    this.name = 'RateLimitError';
+    this.retryAfterMs = retryAfterMs;
+  }
+}

@@ -1,0 +1,5 @@
+export { type Clock, defaultClock } from './clock.js';
+export { RateLimitError } from './errors.js';
+export { KeyedLimiter, type KeyedLimiterOptions } from './keyed-limiter.js';
+export type { AcquireOptions, LimitOptions } from './options.js';
+export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';

@@ -1,0 +1,82 @@
+import type { Clock } from './clock.js';
+import { RateLimitError } from './errors.js';
+import { MILLI } from './refill.js';
+import { invalid, finiteNumber } from './validate.js';
+
+/** Options of `acquire`. */
+export interface AcquireOptions {
+  /** Aborts the wait: the promise rejects with `signal.reason` and the caller leaves the line. */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Longest wait accepted, in milliseconds, counted behind every caller already waiting;
+   * a wait exactly equal to it is accepted. A longer wait rejects at once with a
+   * RateLimitError and takes nothing. `0` means "only if it can be served now".
+   * @default Infinity
+   */
+  readonly maxWaitMs?: number | undefined;
+}
+
+/** Returns the checked `signal` and `maxWaitMs` of acquire options; throws on bad input. */
+export function checkAcquireOptions(options: AcquireOptions | undefined): [AbortSignal | undefined, number] {
+  if (options === undefined) return [undefined, Infinity];
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
+  const { signal, maxWaitMs = Infinity } = options;
+  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.addEventListener !== 'function')) {
+    throw invalid('signal', 'an AbortSignal', signal);
+  }
+  if (maxWaitMs !== Infinity) finiteNumber('maxWaitMs', maxWaitMs, 0);
+  return [signal, maxWaitMs];
+}
+
+/** Options shared by TokenBucket and KeyedLimiter. */
+export interface LimitOptions {
+  /** Most tokens a bucket holds: the largest burst, and the largest cost one call may take. A finite number > 0. */
+  readonly capacity: number;
+  /** Tokens added per second, continuously. A finite number >= 0; `0` makes the capacity a fixed quota. */
+  readonly refillPerSecond: number;
+  /** Source of time and timers; inject a fake one in tests. @default defaultClock */
+  readonly clock?: Clock | undefined;
+}
+
+/** Returns `cost` in milli-tokens when it is a finite number >= 0; throws a TypeError or RangeError. */
+export function checkCost(cost: unknown): number {
+  if (typeof cost === 'number' && cost >= 0 && cost !== Infinity) return cost * MILLI;
+  return finiteNumber('cost', cost, 0);
+}
+
+/** A settled promise shared by every `acquire` that needs no wait. */
+export const granted: Promise<void> = /* @__PURE__ */ Promise.resolve();
+
+/**
+ * Checks what every `acquire` checks before it may wait, and returns the reason to
+ * refuse at once, or the milli-tokens wanted with the signal and the longest wait.
+ */
+export function admit(
+  cost: unknown,
+  options: AcquireOptions | undefined,
+  capacity: number,
+): { refusal: unknown } | { need: number; signal: AbortSignal | undefined; maxWaitMs: number } {
+  try {
+    const need = checkCost(cost);
+    const [signal, maxWaitMs] = checkAcquireOptions(options);
+    if (signal?.aborted) return { refusal: signal.reason };
+    if (need > capacity * MILLI) return { refusal: invalid('cost', `at most the capacity (${capacity}): the cost exceeds the capacity`, cost, true) };
+    return { need, signal, maxWaitMs };
+  } catch (error) {
+    return { refusal: error };
+  }
+}
+
+/** Returns the refusal for a wait of `waitMs` when it is over `maxWaitMs` or endless, else undefined. */
+export function tooLong(waitMs: number, maxWaitMs: number): RateLimitError | undefined {
+  return waitMs > maxWaitMs || waitMs === Infinity ? new RateLimitError(waitMs) : undefined;
+}
+
+/** Returns the checked capacity and refillPerSecond of limiter options. */
+export function checkLimitOptions(options: LimitOptions): [capacity: number, refillPerSecond: number] {
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
+  return [
+    finiteNumber('capacity', options.capacity, 0, Infinity, true),
+    finiteNumber('refillPerSecond', options.refillPerSecond, 0),
+  ];
+}
