@@ -153,7 +153,7 @@ export class KeyedLimiter {
     const nowMs = this.#time.now();
     let lane = this.#waiting.get(key);
     const tokens = lane ? 0 : this.#tokens(key, nowMs);
-    const waitMs = lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(need - tokens, nowMs, this.#refillPerSecond);
+    const waitMs = lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(tokens, need, nowMs, this.#refillPerSecond);
     const refusal = tooLong(waitMs, maxWaitMs) ?? (lane || this.#idle.has(key) || this.#makeRoom() ? undefined : new RateLimitError(0, 'Rate limit exceeded: every bucket held has waiters (maxKeys)'));
     if (refusal) return Promise.reject(refusal);
     if (!lane) {
@@ -175,7 +175,7 @@ export class KeyedLimiter {
     if (need > this.#full) return Infinity;
     const nowMs = this.#time.now();
     const lane = this.#waiting.get(key);
-    return lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(need - this.#tokens(key, nowMs), nowMs, this.#refillPerSecond);
+    return lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(this.#tokens(key, nowMs), need, nowMs, this.#refillPerSecond);
   }
 
   /** Returns the tokens a `tryAcquire(key)` could take right now (fractional, exact); 0 while callers wait on `key`. Does not create a bucket. */

@@ -12,17 +12,19 @@
 export const MILLI = 1000;
 
 /**
- * Returns how far before an instant a reading still counts as reaching it, in ms: one
- * nanosecond (the resolution of fake-timers' `performance.now()`) plus a few ulps of the
- * reading, so that waiting exactly `retryAfter` ms never leaves 0.9999999 tokens.
+ * Returns the rounding allowance, in milli-tokens, for comparing a bucket's tokens with
+ * `need` at `nowMs`: a few ulps of the numbers involved. Waiting exactly `retryAfter` ms
+ * computes `level + (nowMs + waitMs) * rate`, which float rounding can leave a hair short
+ * of `need` (0.9999999 tokens); this allowance absorbs that and nothing more, so it stays
+ * far below 1e-9 of the capacity for any realistic clock.
  */
-export function toleranceMs(nowMs: number): number {
-  return 1e-6 + Math.abs(nowMs) * 2 ** -50;
+export function tolerance(need: number, nowMs: number, refillPerSecond: number): number {
+  return (Math.abs(nowMs) * refillPerSecond + need) * 2 ** -50;
 }
 
-/** Returns whether `tokens` milli-tokens cover `need` at `nowMs` (within the tolerance). */
+/** Returns whether `tokens` milli-tokens cover `need` at `nowMs` (within rounding). */
 export function covers(tokens: number, need: number, nowMs: number, refillPerSecond: number): boolean {
-  return tokens >= need || tokens >= need - toleranceMs(nowMs) * refillPerSecond;
+  return tokens >= need || tokens >= need - tolerance(need, nowMs, refillPerSecond);
 }
 
 /** Returns `level - need`, rounded down when the subtraction is inexact so that no token is created. */
@@ -32,9 +34,9 @@ export function spend(level: number, need: number): number {
 }
 
 /**
- * Returns the milliseconds until `deficit` milli-tokens have been refilled: 0 when there
- * is no deficit (within the tolerance) and Infinity when nothing refills.
+ * Returns the milliseconds until `tokens` milli-tokens have grown to `need`: 0 when they
+ * cover it (within rounding), Infinity when nothing refills.
  */
-export function refillMs(deficit: number, nowMs: number, refillPerSecond: number): number {
-  return deficit <= toleranceMs(nowMs) * refillPerSecond ? 0 : deficit / refillPerSecond;
+export function refillMs(tokens: number, need: number, nowMs: number, refillPerSecond: number): number {
+  return covers(tokens, need, nowMs, refillPerSecond) ? 0 : (need - tokens) / refillPerSecond;
 }

@@ -108,7 +108,7 @@ export class TokenBucket {
     const nowMs = this.#time.now();
     const lane = this.#lane;
     const tokens = lane ? 0 : this.#tokens(nowMs);
-    const waitMs = lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(need - tokens, nowMs, this.#refillPerSecond);
+    const waitMs = lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(tokens, need, nowMs, this.#refillPerSecond);
     const refusal = tooLong(waitMs, maxWaitMs);
     if (refusal) return Promise.reject(refusal);
     return this.#scheduler.enqueue(lane ?? (this.#lane = new Lane('', tokens - nowMs * this.#refillPerSecond)), need, signal, nowMs);
@@ -125,7 +125,7 @@ export class TokenBucket {
     if (need > this.#full) return Infinity;
     const nowMs = this.#time.now();
     const lane = this.#lane;
-    return lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(need - this.#tokens(nowMs), nowMs, this.#refillPerSecond);
+    return lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(this.#tokens(nowMs), need, nowMs, this.#refillPerSecond);
   }
 
   /** Milli-tokens in the bucket at `nowMs`, at most the capacity (nobody waiting). */

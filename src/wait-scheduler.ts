@@ -1,5 +1,5 @@
 import type { MonotonicTime } from './monotonic-time.js';
-import { covers, refillMs, toleranceMs } from './refill.js';
+import { covers, refillMs } from './refill.js';
 
 /** Longest delay `setTimeout` accepts (about 24.8 days); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -62,7 +62,7 @@ export class WaitScheduler {
 
   /** Returns the milliseconds until a new caller wanting `need` would be served in `lane`. */
   waitMs(lane: Lane, need: number, nowMs: number): number {
-    return refillMs(lane.queued + need - (lane.level + nowMs * this.#refillPerSecond), nowMs, this.#refillPerSecond);
+    return refillMs(lane.level + nowMs * this.#refillPerSecond, lane.queued + need, nowMs, this.#refillPerSecond);
   }
 
   /** Puts a caller wanting `need` milli-tokens at the end of `lane`'s line. */
@@ -103,7 +103,7 @@ export class WaitScheduler {
       waiter = lane.head;
     }
     if (waiter) {
-      lane.dueMs = nowMs + refillMs(waiter.need - (lane.level + nowMs * rate), nowMs, rate);
+      lane.dueMs = nowMs + refillMs(lane.level + nowMs * rate, waiter.need, nowMs, rate);
       this.#place(lane);
     } else {
       lane.queued = 0;
@@ -132,13 +132,14 @@ export class WaitScheduler {
   #onTimer = (): void => {
     this.#timerDueMs = NaN;
     const nowMs = this.#time.now();
-    const reachedMs = nowMs + toleranceMs(nowMs);
+    // Serve every lane due within the next millisecond: serve() grants only what the
+    // tokens cover and re-places the rest at their exact due time.
+    const reachedMs = nowMs + 1;
     let lane = this.#heap[0];
-    // serve() re-places or removes the lane, so each pass makes progress.
-    while (lane && lane.dueMs <= reachedMs) {
+    while (lane && lane.dueMs < reachedMs) {
       this.#serve(lane, nowMs);
       const next = this.#heap[0];
-      if (next === lane && lane.dueMs <= reachedMs) break;
+      if (next === lane && lane.dueMs < reachedMs) break;
       lane = next;
     }
     this.#arm(nowMs);
@@ -153,9 +154,10 @@ export class WaitScheduler {
       this.#timerDueMs = NaN;
     }
     if (!first) return;
-    // Whole milliseconds, rounded up: timers truncate fractions and must not fire early.
+    // Whole milliseconds, rounded up (timers truncate fractions and must not fire early),
+    // less a nanosecond so that float noise in dueMs never adds a millisecond.
     // A wait beyond setTimeout's limit fires at the limit and re-arms from there.
-    const delayMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(first.dueMs - nowMs)));
+    const delayMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(first.dueMs - nowMs - 1e-6)));
     this.#timer = this.#time.clock.setTimeout(this.#onTimer, delayMs);
     this.#timerDueMs = first.dueMs;
   }

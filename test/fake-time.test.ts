@@ -1,0 +1,49 @@
+import FakeTimers from '@sinonjs/fake-timers';
+import { describe, expect, it } from 'vitest';
+import { type Clock, KeyedLimiter, TokenBucket } from '../src/index.js';
+
+// The two ways the README shows to test code that uses a limiter on fake time.
+describe('testing on fake time', () => {
+  it('works with a clock built from createClock()', async () => {
+    const fake = FakeTimers.createClock();
+    const clock: Clock = {
+      now: () => fake.now,
+      setTimeout: (callback, ms) => fake.setTimeout(callback, ms),
+      clearTimeout: (handle) => fake.clearTimeout(handle as FakeTimers.TimerId),
+    };
+    const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 1, clock });
+    const grantedAtMs: number[] = [];
+    for (let index = 0; index < 4; index++) void bucket.acquire().then(() => grantedAtMs.push(fake.now));
+    await fake.tickAsync(2_000);
+    expect(grantedAtMs).toEqual([0, 0, 1_000, 2_000]);
+  });
+
+  it('works with FakeTimers.install() and the default clock, installed after the import', async () => {
+    const fake = FakeTimers.install();
+    try {
+      const keyed = new KeyedLimiter({ capacity: 1, refillPerSecond: 10 });
+      const grantedAtMs: number[] = [];
+      for (let index = 0; index < 3; index++) void keyed.acquire('user').then(() => grantedAtMs.push(fake.now));
+      await fake.tickAsync(200);
+      expect(grantedAtMs).toEqual([0, 100, 200]);
+      expect(fake.countTimers()).toBe(0);
+    } finally {
+      fake.uninstall();
+    }
+  });
+
+  it('the default clock follows fake time installed after the limiter was created', async () => {
+    const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, initialTokens: 0 });
+    const fake = FakeTimers.install({ now: 0, toFake: ['performance', 'setTimeout', 'clearTimeout'] });
+    try {
+      // The bucket's last reading was real time; fake time starts earlier, so it rebases.
+      let granted = false;
+      void bucket.acquire().then(() => (granted = true));
+      await fake.tickAsync(1_000);
+      expect(granted).toBe(true);
+      expect(bucket.available).toBe(0);
+    } finally {
+      fake.uninstall();
+    }
+  });
+});

@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../', import.meta.url);
+const packageJson = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as Record<string, unknown>;
+
+// Runs on the built package (npm test builds first), as users receive it.
+describe('the published package', () => {
+  it('has no runtime dependencies', () => {
+    expect(packageJson.dependencies ?? {}).toEqual({});
+    expect(packageJson.peerDependencies ?? {}).toEqual({});
+  });
+
+  it('declares ESM and CJS entries with types first, and is side-effect free', () => {
+    expect(packageJson).toMatchObject({ sideEffects: false, files: ['dist'], engines: { node: '>=18' } });
+    const exports = packageJson.exports as Record<string, Record<string, Record<string, string>>>;
+    for (const condition of ['import', 'require'] as const) {
+      expect(Object.keys(exports['.']![condition]!)[0]).toBe('types');
+    }
+  });
+
+  it('loads as ESM and as CJS with the same exports', async () => {
+    const esm = await import(new URL('dist/index.js', root).href);
+    const cjs = createRequire(import.meta.url)('../dist/index.cjs');
+    const names = ['KeyedLimiter', 'RateLimitError', 'TokenBucket', 'defaultClock'];
+    expect(Object.keys(esm).sort()).toEqual(names);
+    expect(Object.keys(cjs).sort()).toEqual(names);
+    const bucket = new cjs.TokenBucket({ capacity: 1, refillPerSecond: 1 });
+    expect([bucket.tryAcquire(), bucket.tryAcquire()]).toEqual([true, false]);
+  });
+
+  it('imports nothing, from Node or elsewhere, so it runs in any runtime', () => {
+    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+      const code = readFileSync(new URL(file, root), 'utf8');
+      expect(code).not.toMatch(/\bimport\s*[\s{*'"(]|\brequire\s*\(|node:/);
+    }
+  });
+
+  it('is what `npm pack` would publish: dist, README, LICENSE and package.json', () => {
+    const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
+    const files = (JSON.parse(output) as [{ files: { path: string }[] }])[0].files.map((file) => file.path).sort();
+    expect(files).toEqual(['LICENSE', 'README.md', 'dist/index.cjs', 'dist/index.d.cts', 'dist/index.d.ts', 'dist/index.js', 'package.json']);
+  });
+});

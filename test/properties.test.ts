@@ -1,0 +1,163 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { KeyedLimiter, TokenBucket } from '../src/index.js';
+import { fakeClock, manualClock } from './support/fake-clock.js';
+import { ReferenceBucket, ReferenceKeyed } from './reference-model.js';
+
+/** A small seeded PRNG (mulberry32), so that long runs are repeatable. */
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Returns the largest total cost admitted in any window [grant i, grant j], minus the bound for that window. */
+function worstExcess(grants: { atMs: number; cost: number }[], capacity: number, refillPerSecond: number): number {
+  // admitted(i..j) - rate*(t_j - t_i) = D(j) - D(i-1) with D(k) = sum(cost up to k) - rate*t_k; keep the running min.
+  let worst = -Infinity;
+  let sum = 0;
+  let minBefore = Infinity;
+  for (const { atMs, cost } of grants) {
+    minBefore = Math.min(minBefore, sum - (refillPerSecond * atMs) / 1000);
+    sum += cost;
+    worst = Math.max(worst, sum - (refillPerSecond * atMs) / 1000 - minBefore - capacity);
+  }
+  return worst;
+}
+
+describe('properties against a naive reference model', () => {
+  it('TokenBucket.tryAcquire decides exactly as the textbook bucket (integer inputs)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 0, max: 5_000 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: 0, max: 60 })), { maxLength: 200 }),
+        (capacity, refillPerSecond, steps) => {
+          const clock = manualClock();
+          const bucket = new TokenBucket({ capacity, refillPerSecond, clock });
+          const model = new ReferenceBucket(capacity * 1000, refillPerSecond, 0);
+          for (const [advanceMs, cost] of steps) {
+            clock.ms += advanceMs;
+            expect(bucket.tryAcquire(cost)).toBe(model.tryTake(cost * 1000, clock.ms));
+            expect(bucket.available).toBe(model.tokens / 1000);
+          }
+        },
+      ),
+    );
+  });
+
+  it('TokenBucket never admits more than capacity + rate × window, at awkward rates and random instants', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.5, max: 20, noNaN: true }),
+        fc.constantFrom(3, 7, 1000 / 86_400, 0.3, 13.7),
+        fc.array(fc.tuple(fc.double({ min: 0, max: 500, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 1, maxLength: 300 }),
+        (capacity, refillPerSecond, steps) => {
+          const clock = manualClock(1_000_000.5);
+          const bucket = new TokenBucket({ capacity, refillPerSecond, clock });
+          const grants: { atMs: number; cost: number }[] = [];
+          for (const [advanceMs, fraction] of steps) {
+            clock.ms += advanceMs;
+            const cost = fraction * capacity;
+            if (bucket.tryAcquire(cost)) grants.push({ atMs: clock.ms, cost });
+          }
+          expect(worstExcess(grants, capacity, refillPerSecond)).toBeLessThanOrEqual(1e-9 * capacity);
+        },
+      ),
+    );
+  });
+
+  it('TokenBucket stays within the bound over millions of operations and three simulated weeks, without drift', () => {
+    const capacity = 10;
+    const refillPerSecond = 3;
+    const startMs = 12_345.678;
+    const clock = manualClock(startMs);
+    const bucket = new TokenBucket({ capacity, refillPerSecond, clock });
+    // The naive model in floating point, on tokens that stay below 10, drifts by far less than a token.
+    let modelTokens = capacity;
+    let modelAdmitted = 0;
+    const grants: { atMs: number; cost: number }[] = [];
+    const random = mulberry32(42);
+    const weekMs = 7 * 86_400_000;
+    for (let op = 0; op < 3_000_000; op++) {
+      const advanceMs = random() * ((3 * weekMs) / 3_000_000) * 2;
+      clock.ms += advanceMs;
+      modelTokens = Math.min(capacity, modelTokens + (advanceMs * refillPerSecond) / 1000);
+      const cost = random() < 0.5 ? 2 : 3.7;
+      if (bucket.tryAcquire(cost)) grants.push({ atMs: clock.ms, cost });
+      if (modelTokens >= cost) {
+        modelTokens -= cost;
+        modelAdmitted += cost;
+      }
+    }
+    const elapsedMs = clock.ms - startMs;
+    const admitted = grants.reduce((sum, grant) => sum + grant.cost, 0);
+    expect(worstExcess(grants, capacity, refillPerSecond)).toBeLessThanOrEqual(1e-9 * (capacity + (refillPerSecond * elapsedMs) / 1000));
+    expect(Math.abs(admitted - modelAdmitted)).toBeLessThanOrEqual(2 * 3.7);
+  });
+
+  it('acquire serves strictly first-in first-out, whatever the costs and aborts', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.boolean(), fc.integer({ min: 0, max: 400 })), { minLength: 1, maxLength: 40 }),
+        async (callers) => {
+          const { clock, fake, armedTimers } = fakeClock();
+          const bucket = new TokenBucket({ capacity: 4, refillPerSecond: 10, initialTokens: 0, clock });
+          const granted: number[] = [];
+          const settled: number[] = [];
+          const controllers: AbortController[] = [];
+          callers.forEach(([cost, aborts], index) => {
+            const controller = new AbortController();
+            controllers.push(controller);
+            bucket.acquire(cost, { signal: controller.signal }).then(
+              () => {
+                granted.push(index);
+                settled.push(index);
+              },
+              () => settled.push(index),
+            );
+            if (aborts) void fake.tickAsync(0);
+          });
+          for (const [index, [, aborts, atMs]] of callers.entries()) {
+            if (aborts) fake.setTimeout(() => controllers[index]!.abort(), atMs);
+          }
+          await fake.runAllAsync();
+          expect(settled.length).toBe(callers.length);
+          expect(granted).toEqual([...granted].sort((a, b) => a - b));
+          expect(armedTimers()).toBe(0);
+          // Nothing created, nothing lost: tokens left = refill since start - cost granted.
+          const grantedCost = granted.reduce((sum, index) => sum + callers[index]![0], 0);
+          expect(bucket.available).toBeCloseTo(Math.min(4, (fake.now * 10) / 1000 - grantedCost), 9);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('KeyedLimiter with eviction decides exactly as a map that never forgets', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 3_000 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 5 })), { maxLength: 300 }),
+        (capacity, refillPerSecond, steps) => {
+          const clock = manualClock();
+          const limiter = new KeyedLimiter({ capacity, refillPerSecond, clock });
+          const model = new ReferenceKeyed(capacity * 1000, refillPerSecond);
+          for (const [advanceMs, keyIndex, cost] of steps) {
+            clock.ms += advanceMs;
+            const key = `k${keyIndex}`;
+            expect(limiter.tryAcquire(key, cost)).toBe(model.tryTake(key, cost * 1000, clock.ms));
+          }
+          for (const [key, bucket] of model.buckets) {
+            bucket.refill(clock.ms);
+            expect(limiter.available(key)).toBe(bucket.tokens / 1000);
+          }
+        },
+      ),
+    );
+  });
+});
