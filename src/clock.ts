@@ -25,14 +25,16 @@ export interface Clock {
 }
 
 /**
- * defaultClock reads `globalThis.performance.now()` and uses `globalThis.setTimeout` and
- * `globalThis.clearTimeout`, looked up at each call, so that `FakeTimers.install()` after
+ * defaultClock reads the global `performance.now()` and uses the global `setTimeout` and
+ * `clearTimeout`, looked up at each call, so that `FakeTimers.install()` after
  * import still takes effect. Its timers keep a Node process alive while someone waits.
  */
 export const defaultClock: Clock = {
-  now: () => globalThis.performance.now(),
-  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+  // Bare global names, not `globalThis.x`: still looked up at each call, but through the
+  // global scope's fast path (a `globalThis.performance` read costs a few ns per call).
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
 /** Returns `clock` when it has the three methods of a Clock, else throws a TypeError. */

@@ -1,3 +1,4 @@
+import { BucketSlab } from './bucket-slab.js';
 import { checkClock } from './clock.js';
 import { RateLimitError } from './errors.js';
 import { MonotonicTime } from './monotonic-time.js';
@@ -5,9 +6,6 @@ import { type AcquireOptions, type LimitOptions, admit, checkCost, checkLimitOpt
 import { MILLI, covers, refillMs, spend } from './refill.js';
 import { invalid, stringKey } from './validate.js';
 import { Lane, WaitScheduler } from './wait-scheduler.js';
-
-/** Operations between two sweeps for full buckets; a sweep drops up to 2 per operation. */
-const SWEEP_EVERY = 32;
 
 /** Options of a KeyedLimiter. */
 export interface KeyedLimiterOptions extends LimitOptions {
@@ -40,16 +38,10 @@ export class KeyedLimiter {
   readonly #maxKeys: number;
   readonly #time: MonotonicTime;
   readonly #scheduler: WaitScheduler;
-  /**
-   * Levels (milli-tokens, see refill.ts) of the buckets without waiters, least recently
-   * used first: a key is moved to the end each time it is used. One number per key.
-   */
-  readonly #idle = new Map<string, number>();
+  /** Buckets without waiters, least recently used first. */
+  readonly #idle = new BucketSlab();
   /** Buckets with waiters; they own their level while waiting. */
   readonly #waiting = new Map<string, Lane>();
-  /** The key used last, which is already at the end of #idle. */
-  #lastKey: string | undefined;
-  #untilSweep = SWEEP_EVERY;
 
   /**
    * Creates an empty limiter; every key starts with a full bucket.
@@ -67,8 +59,7 @@ export class KeyedLimiter {
     this.#time = new MonotonicTime(checkClock(options.clock));
     this.#scheduler = new WaitScheduler(this.#time, refillPerSecond, (lane) => {
       this.#waiting.delete(lane.key);
-      this.#idle.set(lane.key, lane.level);
-      this.#lastKey = lane.key;
+      this.#idle.add(lane.key, lane.level);
     });
   }
 
@@ -100,37 +91,23 @@ export class KeyedLimiter {
     const need = checkCost(cost);
     const nowMs = this.#time.now();
     const accrued = nowMs * this.#refillPerSecond;
+    const full = this.#full;
     const idle = this.#idle;
-    const level = idle.get(key);
-    if (--this.#untilSweep === 0) this.#sweep(accrued);
-    if (level === undefined) {
-      if (need > this.#full || (this.#waiting.size !== 0 && this.#waiting.has(key))) return false;
-      if (!this.#makeRoom()) return false;
-      idle.set(key, this.#full - need - accrued);
-      this.#lastKey = key;
+    this.#dropFull(accrued);
+    const slot = idle.slot(key);
+    if (slot === undefined) {
+      if (need > full || (this.#waiting.size !== 0 && this.#waiting.has(key)) || !this.#makeRoom()) return false;
+      idle.add(key, full - need - accrued);
       return true;
     }
+    idle.touch(slot);
+    const level = idle.level(slot);
     const tokens = level + accrued;
-    let next = level;
-    let taken = false;
-    if (need <= this.#full) {
-      if (tokens >= this.#full) {
-        next = this.#full - need - accrued;
-        taken = true;
-      } else if (covers(tokens, need, nowMs, this.#refillPerSecond)) {
-        next = spend(level, need);
-        taken = true;
-      }
-    }
-    if (key === this.#lastKey) {
-      if (taken) idle.set(key, next);
-    } else {
-      // Delete and re-insert so that Map order stays least recently used first.
-      idle.delete(key);
-      idle.set(key, next);
-      this.#lastKey = key;
-    }
-    return taken;
+    if (need > full) return false;
+    if (tokens >= full) idle.setLevel(slot, full - need - accrued);
+    else if (covers(tokens, need, nowMs, this.#refillPerSecond)) idle.setLevel(slot, spend(level, need));
+    else return false;
+    return true;
   }
 
   /**
@@ -152,13 +129,14 @@ export class KeyedLimiter {
     if (this.tryAcquire(key, cost)) return granted;
     const nowMs = this.#time.now();
     let lane = this.#waiting.get(key);
-    const tokens = lane ? 0 : this.#tokens(key, nowMs);
+    const slot = this.#idle.slot(key);
+    const tokens = lane ? 0 : this.#tokens(slot, nowMs);
     const waitMs = lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(tokens, need, nowMs, this.#refillPerSecond);
-    const refusal = tooLong(waitMs, maxWaitMs) ?? (lane || this.#idle.has(key) || this.#makeRoom() ? undefined : new RateLimitError(0, 'Rate limit exceeded: every bucket held has waiters (maxKeys)'));
+    // A key that tryAcquire could not add (every bucket held has waiters) is refused.
+    const refusal = tooLong(waitMs, maxWaitMs) ?? (lane || slot !== undefined ? undefined : new RateLimitError(0, 'Rate limit exceeded: every bucket held has waiters (maxKeys)'));
     if (refusal) return Promise.reject(refusal);
     if (!lane) {
-      this.#idle.delete(key);
-      if (this.#lastKey === key) this.#lastKey = undefined;
+      this.#idle.remove(slot!);
       this.#waiting.set(key, (lane = new Lane(key, tokens - nowMs * this.#refillPerSecond)));
     }
     return this.#scheduler.enqueue(lane, need, signal, nowMs);
@@ -175,13 +153,13 @@ export class KeyedLimiter {
     if (need > this.#full) return Infinity;
     const nowMs = this.#time.now();
     const lane = this.#waiting.get(key);
-    return lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(this.#tokens(key, nowMs), need, nowMs, this.#refillPerSecond);
+    return lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(this.#tokens(this.#idle.slot(key), nowMs), need, nowMs, this.#refillPerSecond);
   }
 
   /** Returns the tokens a `tryAcquire(key)` could take right now (fractional, exact); 0 while callers wait on `key`. Does not create a bucket. */
   available(key: string): number {
     stringKey(key);
-    return this.#waiting.has(key) ? 0 : Math.max(0, this.#tokens(key, this.#time.now())) / MILLI;
+    return this.#waiting.has(key) ? 0 : Math.max(0, this.#tokens(this.#idle.slot(key), this.#time.now())) / MILLI;
   }
 
   /**
@@ -193,14 +171,14 @@ export class KeyedLimiter {
     stringKey(key);
     const lane = this.#waiting.get(key);
     if (lane) this.#refill(lane);
-    if (this.#lastKey === key) this.#lastKey = undefined;
-    return this.#idle.delete(key) || lane !== undefined;
+    const slot = this.#idle.slot(key);
+    if (slot !== undefined) this.#idle.remove(slot);
+    return slot !== undefined || lane !== undefined;
   }
 
   /** Forgets every bucket, as `delete` does for each key. */
   clear(): void {
     this.#idle.clear();
-    this.#lastKey = undefined;
     for (const lane of [...this.#waiting.values()]) this.#refill(lane);
   }
 
@@ -210,34 +188,31 @@ export class KeyedLimiter {
     this.#scheduler.serve(lane, nowMs);
   }
 
-  /** Milli-tokens in `key`'s bucket at `nowMs`, at most the capacity (nobody waiting). */
-  #tokens(key: string, nowMs: number): number {
-    const level = this.#idle.get(key);
-    return level === undefined ? this.#full : Math.min(this.#full, level + nowMs * this.#refillPerSecond);
+  /** Milli-tokens in the bucket in `slot` at `nowMs` (a fresh bucket when undefined), at most the capacity. */
+  #tokens(slot: number | undefined, nowMs: number): number {
+    return slot === undefined ? this.#full : Math.min(this.#full, this.#idle.level(slot) + nowMs * this.#refillPerSecond);
   }
 
   /** Makes room for one more key under maxKeys; returns false when every bucket held has waiters. */
   #makeRoom(): boolean {
     if (this.size < this.#maxKeys) return true;
-    for (const key of this.#idle.keys()) {
-      this.#idle.delete(key);
-      if (this.#lastKey === key) this.#lastKey = undefined;
-      return true;
-    }
-    return false;
+    const oldest = this.#idle.oldest();
+    if (oldest === 0) return false;
+    this.#idle.remove(oldest);
+    return true;
   }
 
   /**
-   * Drops full buckets from the least recently used end, stopping at the first that is
-   * not full (every later one was used more recently). Up to 2 per operation, amortized.
+   * Drops up to two full buckets from the least recently used end, stopping at the first
+   * that is not full: every later one was used more recently. So each operation removes
+   * more than it can add, and a bucket outlives its last use by about one refill period.
    */
-  #sweep(accrued: number): void {
-    this.#untilSweep = SWEEP_EVERY;
-    let budget = 2 * SWEEP_EVERY;
-    for (const [key, level] of this.#idle) {
-      if (budget-- === 0 || level + accrued < this.#full) return;
-      this.#idle.delete(key);
-      if (this.#lastKey === key) this.#lastKey = undefined;
+  #dropFull(accrued: number): void {
+    const idle = this.#idle;
+    for (let budget = 2; budget > 0; budget--) {
+      const oldest = idle.oldest();
+      if (oldest === 0 || idle.level(oldest) + accrued < this.#full) return;
+      idle.remove(oldest);
     }
   }
 }

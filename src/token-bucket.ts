@@ -34,6 +34,8 @@ export class TokenBucket {
   #level: number;
   /** The line of waiting callers; it owns the level while it exists. */
   #lane: Lane | undefined;
+  /** Most milli-tokens a tryAcquire may take: the capacity, or -1 while callers wait (one compare for both). */
+  #takeLimit: number;
 
   /**
    * Creates a bucket, full unless `initialTokens` says otherwise.
@@ -45,12 +47,13 @@ export class TokenBucket {
     const initialTokens = options.initialTokens === undefined ? capacity : finiteNumber('initialTokens', options.initialTokens, 0, capacity);
     this.#capacity = capacity;
     this.#refillPerSecond = refillPerSecond;
-    this.#full = capacity * MILLI;
+    this.#full = this.#takeLimit = capacity * MILLI;
     this.#time = new MonotonicTime(checkClock(options.clock));
     this.#level = initialTokens * MILLI - this.#time.now() * refillPerSecond;
     this.#scheduler = new WaitScheduler(this.#time, refillPerSecond, (lane) => {
       this.#level = lane.level;
       this.#lane = undefined;
+      this.#takeLimit = this.#full;
     });
   }
 
@@ -78,7 +81,7 @@ export class TokenBucket {
   tryAcquire(cost = 1): boolean {
     const need = checkCost(cost);
     const nowMs = this.#time.now();
-    if (this.#lane !== undefined || need > this.#full) return false;
+    if (need > this.#takeLimit) return false;
     const accrued = nowMs * this.#refillPerSecond;
     const tokens = this.#level + accrued;
     if (tokens >= this.#full) {
@@ -111,6 +114,7 @@ export class TokenBucket {
     const waitMs = lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(tokens, need, nowMs, this.#refillPerSecond);
     const refusal = tooLong(waitMs, maxWaitMs);
     if (refusal) return Promise.reject(refusal);
+    if (!lane) this.#takeLimit = -1;
     return this.#scheduler.enqueue(lane ?? (this.#lane = new Lane('', tokens - nowMs * this.#refillPerSecond)), need, signal, nowMs);
   }
 

@@ -1,0 +1,119 @@
+/** Slots the arrays start with; they double as keys are added. */
+const INITIAL_SLOTS = 16;
+
+/**
+ * BucketSlab holds the levels (see refill.ts) of many keyed buckets in a packed layout:
+ * a Map from key to a small-integer slot, and per slot one float64 level, two int32 links
+ * of a least-recently-used list, and the key. A Map<string, number> of levels would box
+ * every non-integer level in its own heap object and need a delete and a re-insert to
+ * track recency; here updating a level or marking a key used allocates nothing and
+ * touches no hash table.
+ */
+export class BucketSlab {
+  readonly #slots = new Map<string, number>();
+  /** Slot 0 is the list's sentinel: #newer[0] is the least recently used slot, #older[0] the most. */
+  #keys: (string | undefined)[] = [undefined];
+  #levels = new Float64Array(INITIAL_SLOTS);
+  #older = new Int32Array(INITIAL_SLOTS);
+  #newer = new Int32Array(INITIAL_SLOTS);
+  /** First free slot, chained through #newer; 0 when none. */
+  #free = 0;
+  /** Slots ever handed out, including the sentinel. */
+  #used = 1;
+
+  /** Buckets held. */
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  /** Returns the slot of `key`, or undefined when it holds no bucket. */
+  slot(key: string): number | undefined {
+    return this.#slots.get(key);
+  }
+
+  /** Returns the least recently used slot, or 0 when empty. */
+  oldest(): number {
+    return this.#newer[0]!;
+  }
+
+  level(slot: number): number {
+    return this.#levels[slot]!;
+  }
+
+  setLevel(slot: number, level: number): void {
+    this.#levels[slot] = level;
+  }
+
+  /** Marks `slot` as the most recently used. */
+  touch(slot: number): void {
+    if (this.#older[0] !== slot) {
+      this.#unlink(slot);
+      this.#link(slot);
+    }
+  }
+
+  /** Adds a bucket for `key` (which must hold none), as the most recently used; returns its slot. */
+  add(key: string, level: number): number {
+    let slot = this.#free;
+    if (slot !== 0) this.#free = this.#newer[slot]!;
+    else {
+      slot = this.#used++;
+      if (slot === this.#levels.length) this.#grow();
+    }
+    this.#keys[slot] = key;
+    this.#levels[slot] = level;
+    this.#slots.set(key, slot);
+    this.#link(slot);
+    return slot;
+  }
+
+  /** Removes the bucket in `slot`; returns its key. */
+  remove(slot: number): string {
+    const key = this.#keys[slot]!;
+    this.#slots.delete(key);
+    this.#keys[slot] = undefined;
+    this.#unlink(slot);
+    this.#newer[slot] = this.#free;
+    this.#free = slot;
+    return key;
+  }
+
+  /** Removes every bucket and gives the memory back. */
+  clear(): void {
+    this.#slots.clear();
+    this.#keys = [undefined];
+    this.#levels = new Float64Array(INITIAL_SLOTS);
+    this.#older = new Int32Array(INITIAL_SLOTS);
+    this.#newer = new Int32Array(INITIAL_SLOTS);
+    this.#free = 0;
+    this.#used = 1;
+  }
+
+  #link(slot: number): void {
+    const newest = this.#older[0]!;
+    this.#older[slot] = newest;
+    this.#newer[slot] = 0;
+    this.#newer[newest] = slot;
+    this.#older[0] = slot;
+  }
+
+  #unlink(slot: number): void {
+    const older = this.#older[slot]!;
+    const newer = this.#newer[slot]!;
+    this.#newer[older] = newer;
+    this.#older[newer] = older;
+  }
+
+  #grow(): void {
+    const slots = this.#levels.length * 2;
+    const levels = new Float64Array(slots);
+    const older = new Int32Array(slots);
+    const newer = new Int32Array(slots);
+    levels.set(this.#levels);
+    older.set(this.#older);
+    newer.set(this.#newer);
+    this.#levels = levels;
+    this.#older = older;
+    this.#newer = newer;
+  }
+}
