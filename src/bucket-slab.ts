@@ -12,7 +12,7 @@ const INITIAL_SLOTS = 16;
 export class BucketSlab {
   readonly #slots = new Map<string, number>();
   /** Slot 0 is the list's sentinel: #newer[0] is the least recently used slot, #older[0] the most. */
-  #keys: (string | undefined)[] = [undefined];
+  #keys: (string | undefined)[] = new Array<string | undefined>(INITIAL_SLOTS);
   #levels = new Float64Array(INITIAL_SLOTS);
   #older = new Int32Array(INITIAL_SLOTS);
   #newer = new Int32Array(INITIAL_SLOTS);
@@ -81,7 +81,7 @@ export class BucketSlab {
   /** Removes every bucket and gives the memory back. */
   clear(): void {
     this.#slots.clear();
-    this.#keys = [undefined];
+    this.#keys = new Array<string | undefined>(INITIAL_SLOTS);
     this.#levels = new Float64Array(INITIAL_SLOTS);
     this.#older = new Int32Array(INITIAL_SLOTS);
     this.#newer = new Int32Array(INITIAL_SLOTS);
@@ -109,9 +109,14 @@ export class BucketSlab {
     const levels = new Float64Array(slots);
     const older = new Int32Array(slots);
     const newer = new Int32Array(slots);
+    // The keys grow to the same length rather than by the engine's own growth factor
+    // (1.5x), which would leave up to half a pointer per key unused.
+    const keys = new Array<string | undefined>(slots);
+    for (let slot = 0; slot < this.#used; slot++) keys[slot] = this.#keys[slot];
     levels.set(this.#levels);
     older.set(this.#older);
     newer.set(this.#newer);
+    this.#keys = keys;
     this.#levels = levels;
     this.#older = older;
     this.#newer = newer;

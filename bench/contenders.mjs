@@ -1,0 +1,107 @@
+// The contenders of each scenario: this library, the speed-of-light baselines and the npm peers.
+import { createRequire } from 'node:module';
+import pThrottle from 'p-throttle';
+import { KeyedLimiter, TokenBucket } from '../dist/index.js';
+import { MinimalBucket, MinimalGcra, MinimalKeyed, MinimalWaiter } from './baselines.mjs';
+
+const require = createRequire(import.meta.url);
+const limiter = require('limiter');
+const Bottleneck = require('bottleneck');
+const { RateLimiterMemory } = require('rate-limiter-flexible');
+
+const noop = () => undefined;
+
+/** Scenario 1: one bucket, `tryAcquire(1)`. Each returns a function making one decision. */
+export const single = {
+  fairbucket: ({ capacity, refillPerSecond, initialTokens }) => {
+    const bucket = new TokenBucket({ capacity, refillPerSecond, initialTokens });
+    return () => bucket.tryAcquire(1);
+  },
+  'speed of light': ({ capacity, refillPerSecond, initialTokens }) => {
+    const bucket = new MinimalBucket(capacity, refillPerSecond);
+    bucket.tokens = initialTokens;
+    return () => bucket.tryAcquire(1);
+  },
+  'limiter TokenBucket': ({ capacity, refillPerSecond, initialTokens }) => {
+    const bucket = new limiter.TokenBucket({ bucketSize: capacity, tokensPerInterval: refillPerSecond, interval: 'second' });
+    bucket.content = initialTokens;
+    return () => bucket.tryRemoveTokens(1);
+  },
+};
+
+/** Scenario 2 and 3: many keys, `tryAcquire(key, 1)`. Each returns a function of the key. */
+export const keyed = {
+  fairbucket: () => {
+    const keyedLimiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 1, maxKeys: Infinity });
+    return (key) => keyedLimiter.tryAcquire(key, 1);
+  },
+  'speed of light': () => {
+    const baseline = new MinimalKeyed(10, 1);
+    return (key) => baseline.tryAcquire(key, 1);
+  },
+  'GCRA, one number per key': () => {
+    const baseline = new MinimalGcra(10, 1);
+    return (key) => baseline.tryAcquire(key, 1);
+  },
+  'rate-limiter-flexible Memory (async)': () => {
+    const peer = new RateLimiterMemory({ points: 10, duration: 10 });
+    return (key) => peer.consume(key, 1).then(noop, noop);
+  },
+  'bottleneck Group (one limiter per key)': () => {
+    const group = new Bottleneck.Group({ reservoir: 10, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 1000, reservoirIncreaseMaximum: 10 });
+    return (key) => group.key(key);
+  },
+};
+
+/** Scenario 4: `await acquire()` when tokens are there. Each returns an async function. */
+export const awaited = {
+  fairbucket: () => {
+    const bucket = new TokenBucket({ capacity: 1e12, refillPerSecond: 1e12 });
+    return () => bucket.acquire();
+  },
+  'speed of light': () => {
+    const bucket = new MinimalBucket(1e12, 1e12);
+    return async () => {
+      if (!bucket.tryAcquire(1)) throw new Error('empty');
+    };
+  },
+  'limiter removeTokens': () => {
+    const bucket = new limiter.TokenBucket({ bucketSize: 1e12, tokensPerInterval: 1e12, interval: 'second' });
+    return () => bucket.removeTokens(1);
+  },
+  'p-throttle': () => {
+    const throttled = pThrottle({ limit: 1e9, interval: 1000 })(noop);
+    return () => throttled();
+  },
+  'bottleneck schedule': () => {
+    const peer = new Bottleneck({ maxConcurrent: null, minTime: 0 });
+    return () => peer.schedule(() => Promise.resolve());
+  },
+};
+
+/**
+ * Scenario 5: callers waiting on one bucket at 1,000 per second, capacity 1. Each returns
+ * a function that starts one caller and returns a promise resolved when it is let through.
+ */
+export const waiting = {
+  fairbucket: () => {
+    const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1000 });
+    return () => bucket.acquire();
+  },
+  'minimal reservation waiter': () => {
+    const waiter = new MinimalWaiter(1000);
+    return () => waiter.acquire();
+  },
+  'limiter removeTokens': () => {
+    const bucket = new limiter.TokenBucket({ bucketSize: 1, tokensPerInterval: 1000, interval: 'second' });
+    return () => bucket.removeTokens(1);
+  },
+  bottleneck: () => {
+    const peer = new Bottleneck({ maxConcurrent: null, minTime: 1 });
+    return () => peer.schedule(() => Promise.resolve());
+  },
+  'p-throttle': () => {
+    const throttled = pThrottle({ limit: 1, interval: 1 })(noop);
+    return () => throttled();
+  },
+};
