@@ -1,4 +1,5 @@
 export { type Clock, defaultClock } from './clock.js';
+export type { Decision } from './decision.js';
 export { RateLimitError } from './errors.js';
 export { KeyedLimiter, type KeyedLimiterOptions } from './keyed-limiter.js';
 export type { AcquireOptions, LimitOptions } from './options.js';

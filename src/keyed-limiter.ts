@@ -1,5 +1,6 @@
 import { BucketSlab } from './bucket-slab.js';
 import { checkClock } from './clock.js';
+import type { Decision } from './decision.js';
 import { RateLimitError } from './errors.js';
 import { MonotonicTime } from './monotonic-time.js';
 import { type AcquireOptions, type LimitOptions, admit, checkCost, checkLimitOptions, granted, tooLong } from './options.js';
@@ -132,8 +133,11 @@ export class KeyedLimiter {
     const slot = this.#idle.slot(key);
     const tokens = lane ? 0 : this.#tokens(slot, nowMs);
     const waitMs = lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(tokens, need, nowMs, this.#refillPerSecond);
-    // A key that tryAcquire could not add (every bucket held has waiters) is refused.
-    const refusal = tooLong(waitMs, maxWaitMs) ?? (lane || slot !== undefined ? undefined : new RateLimitError(0, 'Rate limit exceeded: every bucket held has waiters (maxKeys)'));
+    // A key that tryAcquire could not add (every bucket held has waiters) is refused until
+    // the next grant, the earliest a bucket could free up.
+    const refusal =
+      tooLong(waitMs, maxWaitMs) ??
+      (lane || slot !== undefined ? undefined : new RateLimitError(this.#scheduler.nextGrantMs(nowMs), 'Rate limit exceeded: every bucket held (maxKeys) has waiters'));
     if (refusal) return Promise.reject(refusal);
     if (!lane) {
       this.#idle.remove(slot!);
@@ -150,8 +154,34 @@ export class KeyedLimiter {
   retryAfter(key: string, cost = 1): number {
     stringKey(key);
     const need = checkCost(cost);
-    if (need > this.#full) return Infinity;
-    const nowMs = this.#time.now();
+    return need > this.#full ? Infinity : this.#waitMs(key, need, this.#time.now());
+  }
+
+  /**
+   * Takes `cost` tokens from `key`'s bucket like `tryAcquire` and reports the decision
+   * with what rate-limit headers need: tokens remaining, when to retry, when the bucket
+   * is full again.
+   * @param key - the bucket's key, any string.
+   * @param cost - tokens to take, a finite number >= 0. @default 1
+   * @throws {TypeError|RangeError} when `key` is not a string or `cost` not a finite number >= 0.
+   * @example
+   * ```ts
+   * const { granted, remaining, retryAfterMs } = limiter.take(apiToken);
+   * ```
+   */
+  take(key: string, cost = 1): Decision {
+    const granted = this.tryAcquire(key, cost);
+    return {
+      granted,
+      remaining: this.available(key),
+      retryAfterMs: granted ? 0 : this.retryAfter(key, cost),
+      resetAfterMs: this.#waitMs(key, this.#full, this.#time.now()),
+      limit: this.#capacity,
+    };
+  }
+
+  /** Milliseconds until `need` milli-tokens are there for a new caller on `key`, behind every waiter. */
+  #waitMs(key: string, need: number, nowMs: number): number {
     const lane = this.#waiting.get(key);
     return lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(this.#tokens(this.#idle.slot(key), nowMs), need, nowMs, this.#refillPerSecond);
   }

@@ -1,4 +1,5 @@
 import { checkClock } from './clock.js';
+import type { Decision } from './decision.js';
 import { MonotonicTime } from './monotonic-time.js';
 import { type AcquireOptions, type LimitOptions, admit, checkCost, checkLimitOptions, granted, tooLong } from './options.js';
 import { MILLI, covers, refillMs, spend } from './refill.js';
@@ -111,8 +112,7 @@ export class TokenBucket {
     const nowMs = this.#time.now();
     const lane = this.#lane;
     const tokens = lane ? 0 : this.#tokens(nowMs);
-    const waitMs = lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(tokens, need, nowMs, this.#refillPerSecond);
-    const refusal = tooLong(waitMs, maxWaitMs);
+    const refusal = tooLong(this.#waitMs(need, nowMs), maxWaitMs);
     if (refusal) return Promise.reject(refusal);
     if (!lane) this.#takeLimit = -1;
     return this.#scheduler.enqueue(lane ?? (this.#lane = new Lane('', tokens - nowMs * this.#refillPerSecond)), need, signal, nowMs);
@@ -126,8 +126,32 @@ export class TokenBucket {
    */
   retryAfter(cost = 1): number {
     const need = checkCost(cost);
-    if (need > this.#full) return Infinity;
-    const nowMs = this.#time.now();
+    return need > this.#full ? Infinity : this.#waitMs(need, this.#time.now());
+  }
+
+  /**
+   * Takes `cost` tokens like `tryAcquire` and reports the decision with what rate-limit
+   * headers need: tokens remaining, when to retry, when the bucket is full again.
+   * @param cost - tokens to take, a finite number >= 0. @default 1
+   * @throws {TypeError|RangeError} when `cost` is not a finite number >= 0.
+   * @example
+   * ```ts
+   * const { granted, retryAfterMs } = bucket.take();
+   * ```
+   */
+  take(cost = 1): Decision {
+    const granted = this.tryAcquire(cost);
+    return {
+      granted,
+      remaining: this.available,
+      retryAfterMs: granted ? 0 : this.retryAfter(cost),
+      resetAfterMs: this.#waitMs(this.#full, this.#time.now()),
+      limit: this.#capacity,
+    };
+  }
+
+  /** Milliseconds until `need` milli-tokens are there for a new caller, behind every waiter. */
+  #waitMs(need: number, nowMs: number): number {
     const lane = this.#lane;
     return lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(this.#tokens(nowMs), need, nowMs, this.#refillPerSecond);
   }

@@ -65,6 +65,11 @@ export class WaitScheduler {
     return refillMs(lane.level + nowMs * this.#refillPerSecond, lane.queued + need, nowMs, this.#refillPerSecond);
   }
 
+  /** Returns the milliseconds until the next grant to any lane: when a waiting bucket may next change. */
+  nextGrantMs(nowMs: number): number {
+    return Math.max(0, (this.#heap[0]?.dueMs ?? nowMs) - nowMs);
+  }
+
   /** Puts a caller wanting `need` milli-tokens at the end of `lane`'s line. */
   enqueue(lane: Lane, need: number, signal: AbortSignal | undefined, nowMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {

@@ -230,6 +230,8 @@ describe('KeyedLimiter', () => {
       }
       expect(limiter.tryAcquire('c')).toBe(false);
       await expect(limiter.acquire('c')).rejects.toBeInstanceOf(RateLimitError);
+      // Refused until the next grant, when a bucket may free up.
+      await expect(limiter.acquire('c')).rejects.toMatchObject({ retryAfterMs: 1_000 });
       expect(limiter.size).toBe(2);
       await fake.tickAsync(1_000);
       expect(log).toEqual(['a granted', 'b granted']);

@@ -16,8 +16,11 @@ describe('the published package', () => {
   it('declares ESM and CJS entries with types first, and is side-effect free', () => {
     expect(packageJson).toMatchObject({ sideEffects: false, files: ['dist'], engines: { node: '>=18' } });
     const exports = packageJson.exports as Record<string, Record<string, Record<string, string>>>;
-    for (const condition of ['import', 'require'] as const) {
-      expect(Object.keys(exports['.']![condition]!)[0]).toBe('types');
+    expect(Object.keys(exports)).toEqual(['.', './http', './package.json']);
+    for (const entry of ['.', './http']) {
+      for (const condition of ['import', 'require'] as const) {
+        expect(Object.keys(exports[entry]![condition]!)[0]).toBe('types');
+      }
     }
   });
 
@@ -31,8 +34,14 @@ describe('the published package', () => {
     expect([bucket.tryAcquire(), bucket.tryAcquire()]).toEqual([true, false]);
   });
 
+  it('loads the http entry as ESM and as CJS', async () => {
+    const names = ['fastifyRateLimit', 'fetchRateLimit', 'rateLimit'];
+    expect(Object.keys(await import(new URL('dist/http.js', root).href)).sort()).toEqual(names);
+    expect(Object.keys(createRequire(import.meta.url)('../dist/http.cjs')).sort()).toEqual(names);
+  });
+
   it('imports nothing, from Node or elsewhere, so it runs in any runtime', () => {
-    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/http.js', 'dist/http.cjs']) {
       const code = readFileSync(new URL(file, root), 'utf8');
       expect(code).not.toMatch(/\bimport\s*[\s{*'"(]|\brequire\s*\(|node:/);
     }
@@ -41,6 +50,18 @@ describe('the published package', () => {
   it('is what `npm pack` would publish: dist, README, LICENSE and package.json', () => {
     const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
     const files = (JSON.parse(output) as [{ files: { path: string }[] }])[0].files.map((file) => file.path).sort();
-    expect(files).toEqual(['LICENSE', 'README.md', 'dist/index.cjs', 'dist/index.d.cts', 'dist/index.d.ts', 'dist/index.js', 'package.json']);
+    expect(files.filter((file) => !/^dist\/decision-\w+\.d\.c?ts$/.test(file))).toEqual([
+      'LICENSE',
+      'README.md',
+      'dist/http.cjs',
+      'dist/http.d.cts',
+      'dist/http.d.ts',
+      'dist/http.js',
+      'dist/index.cjs',
+      'dist/index.d.cts',
+      'dist/index.d.ts',
+      'dist/index.js',
+      'package.json',
+    ]);
   });
 });

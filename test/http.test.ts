@@ -1,0 +1,238 @@
+import { once } from 'node:events';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fastifyRateLimit, fetchRateLimit, rateLimit } from '../src/http.js';
+import { type Decision, KeyedLimiter } from '../src/index.js';
+import { manualClock } from './support/fake-clock.js';
+
+// Real servers on loopback and the global fetch as the client; the limiters run on a
+// hand-set clock so that every header value is exact.
+const servers: { close(): unknown }[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.close();
+});
+
+async function listen(server: Server): Promise<string> {
+  servers.push({ close: () => new Promise((resolve) => server.close(resolve)) });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function headersOf(response: Response): Record<string, string> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return headers;
+}
+
+async function get(url: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { headers });
+  return { status: response.status, headers: headersOf(response), body: await response.text() };
+}
+
+const draftHeaders = (q: number, w: number, r: number, t: number) => ({ 'ratelimit-policy': `"default";q=${q};w=${w}`, ratelimit: `"default";r=${r};t=${t}` });
+
+describe('HTTP guards', () => {
+  describe('Express middleware', () => {
+    it('sends the draft headers on every response and a problem+json 429 with Retry-After', async () => {
+      const clock = manualClock();
+      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 0.5, clock });
+      const app = express();
+      app.get('/things', rateLimit({ limiter }), (_req, res) => void res.send('ok'));
+      const url = await listen(createServer(app));
+      const first = await get(`${url}/things`);
+      expect(first).toMatchObject({ status: 200, body: 'ok', headers: draftHeaders(2, 4, 1, 2) });
+      const second = await get(`${url}/things`);
+      expect(second).toMatchObject({ status: 200, headers: draftHeaders(2, 4, 0, 4) });
+      clock.ms = 500; // 0.25 tokens: the next one comes in 1.5 s
+      const refused = await get(`${url}/things`);
+      expect(refused.status).toBe(429);
+      expect(refused.headers).toMatchObject({ ...draftHeaders(2, 4, 0, 4), 'retry-after': '2', 'content-type': 'application/problem+json' });
+      expect(JSON.parse(refused.body)).toEqual({ type: 'about:blank', title: 'Too Many Requests', status: 429, detail: 'Rate limit exceeded: retry after 2 s.' });
+    });
+
+    it('keys by the socket address and ignores X-Forwarded-For unless trustProxy says so', async () => {
+      const clock = manualClock();
+      const untrusting = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+      const trusting = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+      const app = express();
+      app.get('/a', rateLimit({ limiter: untrusting }), (_req, res) => void res.send('a'));
+      app.get('/b', rateLimit({ limiter: trusting, trustProxy: true }), (_req, res) => void res.send('b'));
+      const url = await listen(createServer(app));
+      expect((await get(`${url}/a`, { 'x-forwarded-for': '203.0.113.1' })).status).toBe(200);
+      expect((await get(`${url}/a`, { 'x-forwarded-for': '203.0.113.2' })).status).toBe(429);
+      expect((await get(`${url}/b`, { 'x-forwarded-for': '203.0.113.1' })).status).toBe(200);
+      expect((await get(`${url}/b`, { 'x-forwarded-for': '203.0.113.2, 10.0.0.1' })).status).toBe(200);
+      expect((await get(`${url}/b`, { 'x-forwarded-for': '203.0.113.1' })).status).toBe(429);
+      expect(trusting.size).toBe(2);
+    });
+
+    it('trusts a given number of proxy hops from the right', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      const app = express();
+      app.get('/', rateLimit({ limiter, trustProxy: 1 }), (_req, res) => void res.send('ok'));
+      const url = await listen(createServer(app));
+      // One trusted proxy: the client is the last address it appended; a spoofed first entry is ignored.
+      expect((await get(url, { 'x-forwarded-for': 'spoofed, 198.51.100.7' })).status).toBe(200);
+      expect((await get(url, { 'x-forwarded-for': 'other, 198.51.100.7' })).status).toBe(429);
+      expect(limiter.available('198.51.100.7')).toBe(0);
+    });
+
+    it('keeps tiers and keys independent', async () => {
+      const clock = manualClock();
+      const tiers = {
+        default: new KeyedLimiter({ capacity: 10, refillPerSecond: 5, clock }),
+        search: new KeyedLimiter({ capacity: 30, refillPerSecond: 10, clock }),
+        login: new KeyedLimiter({ capacity: 5, refillPerSecond: 1, clock }),
+      };
+      const byToken = (req: IncomingMessage) => String(req.headers.authorization ?? 'anonymous');
+      const app = express();
+      app.post('/auth/login', rateLimit({ limiter: tiers.login, key: byToken, policy: 'auth_login' }), (_req, res) => void res.send('in'));
+      app.get('/search', rateLimit({ limiter: tiers.search, key: byToken, policy: 'search' }), (_req, res) => void res.send('found'));
+      const url = await listen(createServer(app));
+      const statuses: number[] = [];
+      for (let index = 0; index < 6; index++) statuses.push((await fetch(`${url}/auth/login`, { method: 'POST', headers: { authorization: 'alice' } })).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+      expect((await fetch(`${url}/auth/login`, { method: 'POST', headers: { authorization: 'bob' } })).status).toBe(200);
+      const search = await get(`${url}/search`, { authorization: 'alice' });
+      expect(search).toMatchObject({ status: 200, headers: { 'ratelimit-policy': '"search";q=30;w=3', ratelimit: '"search";r=29;t=1' } });
+    });
+
+    it('charges cost(req), skips skip(req), sends legacy headers when asked', async () => {
+      const limiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 1, clock: manualClock() });
+      const app = express();
+      app.use(rateLimit({ limiter, cost: (req) => (req.url === '/export' ? 4 : 1), skip: (req) => req.url === '/health', headers: 'legacy' }));
+      app.get('/export', (_req, res) => void res.send('csv'));
+      app.get('/health', (_req, res) => void res.send('up'));
+      const url = await listen(createServer(app));
+      const exported = await get(`${url}/export`);
+      expect(exported.headers).toMatchObject({ 'x-ratelimit-limit': '10', 'x-ratelimit-remaining': '6', 'x-ratelimit-reset': '4' });
+      expect(exported.headers).not.toHaveProperty('ratelimit');
+      const health = await get(`${url}/health`);
+      expect(health.headers).not.toHaveProperty('x-ratelimit-remaining');
+      expect(limiter.available('127.0.0.1')).toBe(6);
+    });
+
+    it('answers 503 when the limiter fails, without an unhandled rejection', async () => {
+      const failing = { capacity: 1, refillPerSecond: 1, take: (): Promise<Decision> => Promise.reject(new Error('redis down')) };
+      const app = express();
+      app.get('/', rateLimit({ limiter: failing }), (_req, res) => void res.send('ok'));
+      const url = await listen(createServer(app));
+      const response = await get(url);
+      expect(response.status).toBe(503);
+      expect(response.headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(response.body)).toMatchObject({ status: 503, title: 'Service Unavailable' });
+    });
+
+    it('lets onLimited build the refusal', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      const app = express();
+      app.get('/', rateLimit({ limiter, onLimited: (_req, decision) => ({ status: 429, body: `slow down ${decision.retryAfterMs}`, headers: { 'Content-Type': 'text/plain' } }) }), (_req, res) => void res.send('ok'));
+      const url = await listen(createServer(app));
+      await get(url);
+      const refused = await get(url);
+      expect(refused).toMatchObject({ status: 429, body: 'slow down 1000', headers: { 'retry-after': '1', 'content-type': 'text/plain' } });
+    });
+  });
+
+  describe('bare node:http server', () => {
+    it('uses the middleware with a next() that runs the handler', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      const guard = rateLimit<IncomingMessage>({ limiter });
+      const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        void guard(req, res, () => res.end('handled'));
+      });
+      const url = await listen(server);
+      expect(await get(url)).toMatchObject({ status: 200, body: 'handled', headers: draftHeaders(1, 1, 0, 1) });
+      expect((await get(url)).status).toBe(429);
+    });
+  });
+
+  describe('Fastify hook', () => {
+    it('limits with an onRequest hook and sends the headers', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 2, clock: manualClock() });
+      const app = Fastify();
+      app.addHook('onRequest', fastifyRateLimit({ limiter }));
+      app.get('/', async () => 'ok');
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      servers.push(app);
+      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      expect(await get(url)).toMatchObject({ status: 200, body: 'ok', headers: draftHeaders(1, 1, 0, 1) });
+      const refused = await get(url);
+      expect(refused).toMatchObject({ status: 429, headers: { 'retry-after': '1' } });
+      expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/); // Fastify appends a charset
+      expect(JSON.parse(refused.body)).toMatchObject({ status: 429 });
+    });
+  });
+
+  describe('fetch-style guard', () => {
+    /** Serves a fetch handler (Request => Response) on node:http, as Hono's or Bun's adapters do. */
+    async function serveFetch(handler: (request: Request) => Promise<Response>): Promise<string> {
+      const server = createServer(async (req, res) => {
+        const request = new Request(`http://127.0.0.1${req.url}`, { method: req.method ?? 'GET', headers: req.headers as Record<string, string> });
+        const response = await handler(request);
+        res.writeHead(response.status, headersOf(response));
+        res.end(Buffer.from(await response.arrayBuffer()));
+      });
+      return listen(server);
+    }
+
+    it('returns the 429 Response, or undefined and adds the headers to the success', async () => {
+      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock: manualClock() });
+      const guard = fetchRateLimit({ limiter, key: (request) => request.headers.get('authorization') ?? 'anonymous' });
+      const url = await serveFetch(async (request) => (await guard(request)) ?? guard.withHeaders(request, Response.json({ ok: true })));
+      expect(await get(url, { authorization: 'k1' })).toMatchObject({ status: 200, body: '{"ok":true}', headers: draftHeaders(2, 2, 1, 1) });
+      expect((await get(url, { authorization: 'k1' })).status).toBe(200);
+      const refused = await get(url, { authorization: 'k1' });
+      expect(refused).toMatchObject({ status: 429, headers: { ...draftHeaders(2, 2, 0, 2), 'retry-after': '1' } });
+      expect((await get(url, { authorization: 'k2' })).status).toBe(200);
+    });
+
+    it('requires a key function unless trustProxy is set', () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1 });
+      expect(() => fetchRateLimit({ limiter })).toThrow(TypeError);
+      expect(() => fetchRateLimit({ limiter })).toThrow('`key`');
+      expect(() => fetchRateLimit({ limiter, trustProxy: true })).not.toThrow();
+    });
+  });
+
+  describe('options', () => {
+    it.each([
+      [{ limiter: {} }, '`limiter`'],
+      [{ limiter: new KeyedLimiter({ capacity: 1, refillPerSecond: 1 }), headers: 'all' }, '`headers`'],
+      [{ limiter: new KeyedLimiter({ capacity: 1, refillPerSecond: 1 }), trustProxy: -1 }, '`trustProxy`'],
+    ])('rejects bad options %o', (options, message) => {
+      expect(() => rateLimit(options as never)).toThrow(message);
+    });
+  });
+
+  describe('on real time', () => {
+    it('a client honouring Retry-After never gets a second 429, and the rate holds', async () => {
+      const limiter = new KeyedLimiter({ capacity: 3, refillPerSecond: 2 });
+      const app = express();
+      app.get('/', rateLimit({ limiter }), (_req, res) => void res.send('ok'));
+      const url = await listen(createServer(app));
+      const startMs = performance.now();
+      const statuses: number[] = [];
+      let honoured = 0;
+      while (honoured < 2) {
+        const response = await get(url);
+        statuses.push(response.status);
+        if (response.status === 429) {
+          expect(statuses.at(-2)).toBe(200); // never two 429s in a row
+          await new Promise((resolve) => setTimeout(resolve, Number(response.headers['retry-after']) * 1000));
+          honoured++;
+        }
+      }
+      const granted = statuses.filter((status) => status === 200).length;
+      const elapsedSeconds = (performance.now() - startMs) / 1000;
+      expect(statuses.slice(0, 4)).toEqual([200, 200, 200, 429]); // the burst, then a refusal
+      expect(granted).toBeLessThanOrEqual(3 + 2 * elapsedSeconds);
+    });
+  });
+});
