@@ -4,5 +4,13 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      // Type-only modules and the re-export barrel have no code to run.
+      exclude: ['src/index.ts', 'src/decision.ts'],
+      reporter: ['text-summary'],
+      thresholds: { lines: 98, branches: 98, functions: 98, statements: 98 },
+    },
   },
 });

@@ -92,8 +92,10 @@ function clientAddress(req: NodeLikeRequest, trustProxy: boolean | number): stri
     .map((address) => address.trim())
     .filter(Boolean);
   if (trustProxy === true) return forwarded[0] ?? socketAddress ?? 'unknown';
-  const hops = socketAddress === undefined ? forwarded : [...forwarded, socketAddress];
-  return hops[Math.max(0, hops.length - 1 - trustProxy)] ?? 'unknown';
+  // The socket's peer is the nearest proxy (unknown to a fetch Request): N trusted proxies
+  // put the client N entries back from it.
+  const hops = [...forwarded, socketAddress ?? 'unknown'];
+  return hops[Math.max(0, hops.length - 1 - trustProxy)]!;
 }
 
 function seconds(ms: number): number {
@@ -136,7 +138,7 @@ function decider<Req>(options: HttpLimitOptions<Req>, needsKey: boolean): (req: 
   if (typeof limiter?.take !== 'function') throw invalid('limiter', 'a keyed limiter with take(key, cost)', limiter);
   if (!['draft', 'legacy', 'both', 'none'].includes(headers)) throw invalid('headers', "'draft', 'legacy', 'both' or 'none'", headers);
   if (typeof trustProxy !== 'boolean' && !(Number.isInteger(trustProxy) && trustProxy >= 0)) throw invalid('trustProxy', 'a boolean or a whole number >= 0', trustProxy, true);
-  if (needsKey && key === undefined && trustProxy === false) {
+  if (needsKey && key === undefined && !trustProxy) {
     throw invalid('key', 'a function (a fetch Request carries no client address; or set trustProxy)', key);
   }
   const keyOf = key ?? ((req: Req) => clientAddress(req as NodeLikeRequest, trustProxy));

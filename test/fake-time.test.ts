@@ -46,4 +46,19 @@ describe('testing on fake time', () => {
       fake.uninstall();
     }
   });
+
+  it('the default clock clears its timer when the last waiter leaves', async () => {
+    const fake = FakeTimers.install({ toFake: ['performance', 'setTimeout', 'clearTimeout'] });
+    try {
+      const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, initialTokens: 0 });
+      const controller = new AbortController();
+      const waiting = bucket.acquire(1, { signal: controller.signal }).catch((error: unknown) => error);
+      expect(fake.countTimers()).toBe(1);
+      controller.abort('stop');
+      expect(await waiting).toBe('stop');
+      expect(fake.countTimers()).toBe(0);
+    } finally {
+      fake.uninstall();
+    }
+  });
 });

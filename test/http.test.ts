@@ -201,11 +201,135 @@ describe('HTTP guards', () => {
     });
   });
 
+  describe('header values', () => {
+    const request = (headers: Record<string, string> = {}) => new Request('http://127.0.0.1/', { headers });
+
+    it("sends both sets with headers: 'both', and no headers with 'none'", async () => {
+      const limiter = new KeyedLimiter({ capacity: 5, refillPerSecond: 2, clock: manualClock() });
+      const both = fetchRateLimit({ limiter, key: () => 'k', headers: 'both', policy: 'burst' });
+      const req = request();
+      expect(await both(req)).toBeUndefined();
+      expect(headersOf(both.withHeaders(req, new Response('ok')))).toMatchObject({
+        'ratelimit-policy': '"burst";q=5;w=3',
+        ratelimit: '"burst";r=4;t=1',
+        'x-ratelimit-limit': '5',
+        'x-ratelimit-remaining': '4',
+        'x-ratelimit-reset': '1',
+      });
+      const none = fetchRateLimit({ limiter, key: () => 'other', headers: 'none' });
+      const plain = request();
+      await none(plain);
+      expect(headersOf(none.withHeaders(plain, new Response('ok')))).toEqual({ 'content-type': 'text/plain;charset=UTF-8' });
+    });
+
+    it('leaves out the window and the reset of a fixed quota, and Retry-After of a request that can never pass', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 0, clock: manualClock() });
+      const guard = fetchRateLimit({ limiter, key: () => 'k', headers: 'both' });
+      await guard(request());
+      const refused = (await guard(request()))!;
+      expect(refused.status).toBe(429);
+      expect(headersOf(refused)).toMatchObject({ 'ratelimit-policy': '"default";q=1', ratelimit: '"default";r=0', 'x-ratelimit-remaining': '0' });
+      expect(refused.headers.has('retry-after')).toBe(false);
+      expect(refused.headers.has('x-ratelimit-reset')).toBe(false);
+      expect(JSON.parse(await refused.text())).toMatchObject({ detail: 'Rate limit exceeded: this request cannot be granted.' });
+    });
+
+    it('skips requests, and returns a response untouched when nothing was decided for it', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      const guard = fetchRateLimit({ limiter, key: () => 'k', skip: (req) => req.url.endsWith('/health') });
+      const health = new Request('http://127.0.0.1/health');
+      expect(await guard(health)).toBeUndefined();
+      const response = new Response('up');
+      expect(guard.withHeaders(health, response)).toBe(response);
+      expect(limiter.size).toBe(0);
+    });
+
+    it('keys a fetch Request by X-Forwarded-For when trusted, hop by hop', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      const first = fetchRateLimit({ limiter, trustProxy: true });
+      await first(request({ 'x-forwarded-for': '192.0.2.1, 10.0.0.1' }));
+      const hops = fetchRateLimit({ limiter, trustProxy: 1 });
+      await hops(request({ 'x-forwarded-for': '192.0.2.9, 198.51.100.1' }));
+      await hops(request({ 'x-forwarded-for': '192.0.2.9' }));
+      await hops(request());
+      expect([limiter.available('192.0.2.1'), limiter.available('198.51.100.1'), limiter.available('192.0.2.9'), limiter.available('unknown')]).toEqual([0, 0, 0, 0]);
+    });
+
+    it('joins repeated X-Forwarded-For headers of a Node request', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      const guard = rateLimit({ limiter, trustProxy: true });
+      const headers: string[] = [];
+      const res = { statusCode: 200, setHeader: (name: string) => void headers.push(name), end: () => undefined };
+      let passed = false;
+      await guard({ headers: { 'x-forwarded-for': ['203.0.113.5', '10.0.0.2'] }, socket: { remoteAddress: '127.0.0.1' } }, res, () => (passed = true));
+      expect(passed).toBe(true);
+      expect(limiter.available('203.0.113.5')).toBe(0);
+    });
+
+    it("keys by 'unknown' when a request shows no address at all", async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      await fetchRateLimit({ limiter, trustProxy: true })(request());
+      const res = { statusCode: 200, setHeader: () => undefined, end: () => undefined };
+      await rateLimit({ limiter: new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() }) })({ headers: {} }, res, () => undefined);
+      expect(limiter.available('unknown')).toBe(0);
+      expect(() => fetchRateLimit({ limiter, trustProxy: 0 })).toThrow('`key`');
+    });
+
+    it('sends an onLimited response without extra headers in every framework', async () => {
+      const onLimited = () => ({ status: 418 });
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      const guard = fetchRateLimit({ limiter, key: () => 'k', onLimited });
+      await guard(request());
+      expect((await guard(request()))?.status).toBe(418);
+      const res = { statusCode: 200, setHeader: () => undefined, end: () => undefined };
+      const middleware = rateLimit({ limiter, key: () => 'k', onLimited });
+      await middleware({ headers: {} }, res, () => undefined);
+      expect(res.statusCode).toBe(418);
+      const reply = { status: 0, header: () => undefined, code: (status: number) => void (reply.status = status), send: () => undefined };
+      await fastifyRateLimit({ limiter, key: () => 'k', onLimited })({ headers: {} }, reply);
+      expect(reply.status).toBe(418);
+    });
+
+    it('uses the default 429 when onLimited returns nothing', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      const guard = fetchRateLimit({ limiter, key: () => 'k', onLimited: () => undefined });
+      await guard(request());
+      expect((await guard(request()))?.headers.get('content-type')).toBe('application/problem+json');
+    });
+
+    it('answers errorStatus when a key function throws', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      const guard = fetchRateLimit({
+        limiter,
+        key: () => {
+          throw new Error('no key');
+        },
+        errorStatus: 500,
+      });
+      expect((await guard(request()))?.status).toBe(500);
+    });
+  });
+
+  describe('Fastify hook, skipped routes', () => {
+    it('lets skipped requests through without headers', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      const app = Fastify();
+      app.addHook('onRequest', fastifyRateLimit<{ url: string }>({ limiter, skip: (request) => request.url === '/health' }));
+      app.get('/health', async () => 'up');
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      servers.push(app);
+      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/health`;
+      for (let index = 0; index < 3; index++) expect(await get(url)).toMatchObject({ status: 200, body: 'up' });
+      expect((await get(url)).headers).not.toHaveProperty('ratelimit');
+    });
+  });
+
   describe('options', () => {
     it.each([
       [{ limiter: {} }, '`limiter`'],
       [{ limiter: new KeyedLimiter({ capacity: 1, refillPerSecond: 1 }), headers: 'all' }, '`headers`'],
       [{ limiter: new KeyedLimiter({ capacity: 1, refillPerSecond: 1 }), trustProxy: -1 }, '`trustProxy`'],
+      [null, '`options`'],
     ])('rejects bad options %o', (options, message) => {
       expect(() => rateLimit(options as never)).toThrow(message);
     });

@@ -19,6 +19,12 @@ describe('KeyedLimiter', () => {
       expect(limiter.size).toBe(7);
     });
 
+    it('refuses a cost above the capacity on a key it holds, without throwing', () => {
+      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock: manualClock() });
+      limiter.tryAcquire('a');
+      expect([limiter.tryAcquire('a', 3), limiter.available('a')]).toEqual([false, 1]);
+    });
+
     it('refills lazily and exactly per key', () => {
       const clock = manualClock();
       const limiter = new KeyedLimiter({ capacity: 3, refillPerSecond: 3, clock });
@@ -104,6 +110,38 @@ describe('KeyedLimiter', () => {
       expect(armedTimers()).toBe(0);
     });
 
+    it('grants across keys in order of due time, whatever order the keys started waiting in', async () => {
+      const { clock, fake } = fakeClock();
+      const limiter = new KeyedLimiter({ capacity: 4, refillPerSecond: 1, clock });
+      const grants: string[] = [];
+      const plan: [string, number][] = [['slow', 4], ['medium', 3], ['fast', 1], ['middle', 2]];
+      for (const [key, cost] of plan) {
+        limiter.tryAcquire(key, 4);
+        void limiter.acquire(key, cost).then(() => void grants.push(key));
+      }
+      expect(limiter.retryAfter('fast', 1)).toBe(2_000);
+      await fake.tickAsync(4_000);
+      expect(grants).toEqual(['fast', 'middle', 'medium', 'slow']);
+    });
+
+    it('re-plans the timer when the soonest key is aborted', async () => {
+      const { clock, fake, delaysMs } = fakeClock();
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+      const controller = new AbortController();
+      limiter.tryAcquire('soon');
+      void limiter.acquire('soon', 1, { signal: controller.signal }).catch(() => undefined);
+      fake.tick(500);
+      limiter.tryAcquire('later');
+      const log: string[] = [];
+      void track(limiter.acquire('later'), log, 'later');
+      controller.abort();
+      await fake.tickAsync(0);
+      expect(delaysMs).toEqual([1_000, 1_000]);
+      await fake.tickAsync(1_000);
+      expect(log).toEqual(['later granted']);
+      expect(limiter.size).toBe(2);
+    });
+
     it('rejects with RateLimitError past maxWaitMs and takes nothing', async () => {
       const { clock } = fakeClock();
       const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 10, clock });
@@ -146,6 +184,14 @@ describe('KeyedLimiter', () => {
       for (let index = 0; index < 1_000; index++) limiter.tryAcquire('active');
       expect(limiter.size).toBe(1);
       expect(delaysMs).toEqual([]);
+    });
+
+    it('serves a full bucket not yet dropped exactly as a fresh one', () => {
+      const clock = manualClock();
+      const limiter = new KeyedLimiter({ capacity: 3, refillPerSecond: 1, clock });
+      for (const key of ['a', 'b', 'c']) limiter.tryAcquire(key, 3);
+      clock.ms = 10_000; // all full; an operation drops at most two
+      expect([limiter.tryAcquire('c', 3), limiter.available('c'), limiter.size]).toEqual([true, 0, 1]);
     });
 
     it('never drops a bucket that is not full', () => {

@@ -14,7 +14,7 @@ describe('the published package', () => {
   });
 
   it('declares ESM and CJS entries with types first, and is side-effect free', () => {
-    expect(packageJson).toMatchObject({ sideEffects: false, files: ['dist'], engines: { node: '>=18' } });
+    expect(packageJson).toMatchObject({ sideEffects: false, files: ['dist', 'http/package.json'], engines: { node: '>=18' } });
     const exports = packageJson.exports as Record<string, Record<string, Record<string, string>>>;
     expect(Object.keys(exports)).toEqual(['.', './http', './package.json']);
     for (const entry of ['.', './http']) {
@@ -47,7 +47,7 @@ describe('the published package', () => {
     }
   });
 
-  it('is what `npm pack` would publish: dist, README, LICENSE and package.json', () => {
+  it('is what `npm pack` would publish: dist, README, LICENSE, package.json and the http stub for old resolvers', () => {
     const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
     const files = (JSON.parse(output) as [{ files: { path: string }[] }])[0].files.map((file) => file.path).sort();
     expect(files.filter((file) => !/^dist\/decision-\w+\.d\.c?ts$/.test(file))).toEqual([
@@ -61,6 +61,7 @@ describe('the published package', () => {
       'dist/index.d.cts',
       'dist/index.d.ts',
       'dist/index.js',
+      'http/package.json',
       'package.json',
     ]);
   });
