@@ -78,6 +78,11 @@ export class BucketSlab {
     return key;
   }
 
+  /** Replaces every level with `map(level)`. */
+  rebase(map: (level: number) => number): void {
+    for (let slot = this.#newer[0]!; slot !== 0; slot = this.#newer[slot]!) this.#levels[slot] = map(this.#levels[slot]!);
+  }
+
   /** Removes every bucket and gives the memory back. */
   clear(): void {
     this.#slots.clear();

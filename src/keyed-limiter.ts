@@ -3,10 +3,23 @@ import { checkClock } from './clock.js';
 import type { Decision } from './decision.js';
 import { RateLimitError } from './errors.js';
 import { MonotonicTime } from './monotonic-time.js';
-import { type AcquireOptions, type LimitOptions, admit, checkCost, checkLimitOptions, granted, tooLong } from './options.js';
-import { MILLI, covers, refillMs, spend } from './refill.js';
-import { invalid, stringKey } from './validate.js';
-import { Lane, WaitScheduler } from './wait-scheduler.js';
+import {
+  type AcquireOptions,
+  type Denial,
+  type LimiterStats,
+  type LimitOptions,
+  type Reservation,
+  admit,
+  checkAmount,
+  checkCost,
+  checkLimitOptions,
+  checkOnDeny,
+  granted,
+  tooLong,
+} from './options.js';
+import { MILLI, covers, spend } from './refill.js';
+import { finiteNumber, invalid, stringKey } from './validate.js';
+import { type Entry, Lane, WaitScheduler } from './wait-scheduler.js';
 
 /** Options of a KeyedLimiter. */
 export interface KeyedLimiterOptions extends LimitOptions {
@@ -17,6 +30,12 @@ export interface KeyedLimiterOptions extends LimitOptions {
    * @default 1_000_000
    */
   readonly maxKeys?: number | undefined;
+}
+
+/** Counters of a KeyedLimiter since it was created, from `stats()`. */
+export interface KeyedLimiterStats extends LimiterStats {
+  /** Buckets dropped: full ones (invisible) and, past `maxKeys`, least recently used ones. */
+  readonly evicted: number;
 }
 
 /**
@@ -33,16 +52,22 @@ export interface KeyedLimiterOptions extends LimitOptions {
  * ```
  */
 export class KeyedLimiter {
-  readonly #capacity: number;
-  readonly #refillPerSecond: number;
-  readonly #full: number;
+  #capacity: number;
+  #refillPerSecond: number;
+  #full: number;
   readonly #maxKeys: number;
   readonly #time: MonotonicTime;
   readonly #scheduler: WaitScheduler;
+  readonly #onDeny: ((denial: Denial) => void) | undefined;
   /** Buckets without waiters, least recently used first. */
   readonly #idle = new BucketSlab();
   /** Buckets with waiters; they own their level while waiting. */
   readonly #waiting = new Map<string, Lane>();
+  /** Nothing is granted before this instant (pauseFor); mirrors the scheduler's, for the hot path. */
+  #pausedUntilMs = -Infinity;
+  #granted = 0;
+  #denied = 0;
+  #evicted = 0;
 
   /**
    * Creates an empty limiter; every key starts with a full bucket.
@@ -53,12 +78,13 @@ export class KeyedLimiter {
     const [capacity, refillPerSecond] = checkLimitOptions(options);
     const { maxKeys = 1_000_000 } = options;
     if (!(Number.isInteger(maxKeys) && maxKeys >= 1) && maxKeys !== Infinity) throw invalid('maxKeys', 'a whole number >= 1 or Infinity', maxKeys, true);
+    this.#onDeny = checkOnDeny(options.onDeny);
     this.#capacity = capacity;
     this.#refillPerSecond = refillPerSecond;
     this.#full = capacity * MILLI;
     this.#maxKeys = maxKeys;
     this.#time = new MonotonicTime(checkClock(options.clock));
-    this.#scheduler = new WaitScheduler(this.#time, refillPerSecond, (lane) => {
+    this.#scheduler = new WaitScheduler(this.#time, refillPerSecond, this.#full, (lane) => {
       this.#waiting.delete(lane.key);
       this.#idle.add(lane.key, lane.level);
     });
@@ -83,32 +109,19 @@ export class KeyedLimiter {
    * Takes `cost` tokens from `key`'s bucket if they are there and nobody waits on that key.
    * @param key - the bucket's key, any string (including `__proto__`).
    * @param cost - tokens to take, a finite number >= 0. @default 1
-   * @returns whether the tokens were taken; false when `cost` exceeds the capacity, or when
-   * the key is new and every bucket held (`maxKeys`) has waiters.
+   * @returns whether the tokens were taken; false when `cost` exceeds the capacity, during
+   * a pause, or when the key is new and every bucket held (`maxKeys`) has waiters.
    * @throws {TypeError|RangeError} when `key` is not a string or `cost` not a finite number >= 0.
    */
   tryAcquire(key: string, cost = 1): boolean {
     if (typeof key !== 'string') stringKey(key);
     const need = checkCost(cost);
-    const nowMs = this.#time.now();
-    const accrued = nowMs * this.#refillPerSecond;
-    const full = this.#full;
-    const idle = this.#idle;
-    this.#dropFull(accrued);
-    const slot = idle.slot(key);
-    if (slot === undefined) {
-      if (need > full || (this.#waiting.size !== 0 && this.#waiting.has(key)) || !this.#makeRoom()) return false;
-      idle.add(key, full - need - accrued);
+    if (this.#take(key, need, this.#time.now())) {
+      this.#granted++;
       return true;
     }
-    idle.touch(slot);
-    const level = idle.level(slot);
-    const tokens = level + accrued;
-    if (need > full) return false;
-    if (tokens >= full) idle.setLevel(slot, full - need - accrued);
-    else if (covers(tokens, need, nowMs, this.#refillPerSecond)) idle.setLevel(slot, spend(level, need));
-    else return false;
-    return true;
+    this.#deny(key, cost, need);
+    return false;
   }
 
   /**
@@ -127,29 +140,25 @@ export class KeyedLimiter {
     const admitted = admit(cost, options, this.#capacity);
     if ('refusal' in admitted) return Promise.reject(admitted.refusal);
     const { need, signal, maxWaitMs } = admitted;
-    if (this.tryAcquire(key, cost)) return granted;
     const nowMs = this.#time.now();
-    let lane = this.#waiting.get(key);
-    const slot = this.#idle.slot(key);
-    const tokens = lane ? 0 : this.#tokens(slot, nowMs);
-    const waitMs = lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(tokens, need, nowMs, this.#refillPerSecond);
-    // A key that tryAcquire could not add (every bucket held has waiters) is refused until
-    // the next grant, the earliest a bucket could free up.
-    const refusal =
-      tooLong(waitMs, maxWaitMs) ??
-      (lane || slot !== undefined ? undefined : new RateLimitError(this.#scheduler.nextGrantMs(nowMs), 'Rate limit exceeded: every bucket held (maxKeys) has waiters'));
-    if (refusal) return Promise.reject(refusal);
-    if (!lane) {
-      this.#idle.remove(slot!);
-      this.#waiting.set(key, (lane = new Lane(key, tokens - nowMs * this.#refillPerSecond)));
+    if (this.#take(key, need, nowMs)) {
+      this.#granted++;
+      return granted;
     }
-    return this.#scheduler.enqueue(lane, need, signal, nowMs);
+    const lane = this.#waiting.get(key);
+    const tokens = lane ? 0 : this.#tokens(this.#idle.slot(key), nowMs);
+    const refusal = tooLong(this.#scheduler.waitMs(lane, tokens, need, nowMs), maxWaitMs) ?? (lane ? undefined : this.#refuseNewKey(key, nowMs));
+    if (refusal) {
+      this.#deny(key, cost, need, refusal.retryAfterMs);
+      return Promise.reject(refusal);
+    }
+    return this.#scheduler.enqueue(lane ?? this.#open(key, tokens, nowMs), need, signal, nowMs);
   }
 
   /**
    * Returns the milliseconds until `tryAcquire(key, cost)` would succeed, behind every
-   * caller already waiting on `key`: 0 means now, Infinity means never. Exact, like
-   * TokenBucket's `retryAfter`. Does not create a bucket.
+   * caller already waiting on `key` and after any pause: 0 means now, Infinity means never.
+   * Exact, like TokenBucket's `retryAfter`. Does not create a bucket.
    */
   retryAfter(key: string, cost = 1): number {
     stringKey(key);
@@ -180,16 +189,105 @@ export class KeyedLimiter {
     };
   }
 
-  /** Milliseconds until `need` milli-tokens are there for a new caller on `key`, behind every waiter. */
-  #waitMs(key: string, need: number, nowMs: number): number {
-    const lane = this.#waiting.get(key);
-    return lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(this.#tokens(this.#idle.slot(key), nowMs), need, nowMs, this.#refillPerSecond);
-  }
-
-  /** Returns the tokens a `tryAcquire(key)` could take right now (fractional, exact); 0 while callers wait on `key`. Does not create a bucket. */
+  /** Returns the tokens a `tryAcquire(key)` could take right now (fractional, exact); 0 while callers wait on `key` or during a pause. Does not create a bucket. */
   available(key: string): number {
     stringKey(key);
-    return this.#waiting.has(key) ? 0 : Math.max(0, this.#tokens(this.#idle.slot(key), this.#time.now())) / MILLI;
+    const nowMs = this.#time.now();
+    return this.#waiting.has(key) || nowMs < this.#pausedUntilMs ? 0 : Math.max(0, this.#tokens(this.#idle.slot(key), nowMs)) / MILLI;
+  }
+
+  /**
+   * Takes a place in `key`'s line for `cost` tokens at once, without waiting (Go's
+   * `Reserve`): act after `delayMs`, or `cancel()` to give the tokens back. The delay is a
+   * commitment: later charges, pauses or reconfiguration never move it.
+   * @throws {TypeError|RangeError} on a bad key or cost, or a cost above the capacity.
+   * @throws {RateLimitError} when the tokens can never be there, or the key is new and every bucket held has waiters.
+   */
+  reserve(key: string, cost = 1): Reservation {
+    stringKey(key);
+    const need = checkCost(cost);
+    if (need > this.#full) throw new RangeError(`Expected \`cost\` to be at most the capacity (${this.#capacity}): the cost exceeds the capacity, got \`${cost}\` (number)`);
+    const nowMs = this.#time.now();
+    let entry: Entry | undefined;
+    let lane = this.#waiting.get(key);
+    let delayMs = 0;
+    if (!this.#take(key, need, nowMs)) {
+      const tokens = lane ? 0 : this.#tokens(this.#idle.slot(key), nowMs);
+      delayMs = this.#scheduler.waitMs(lane, tokens, need, nowMs);
+      const refusal = delayMs === Infinity ? new RateLimitError(Infinity) : lane ? undefined : this.#refuseNewKey(key, nowMs);
+      if (refusal) {
+        this.#deny(key, cost, need, refusal.retryAfterMs);
+        throw refusal;
+      }
+      lane ??= this.#open(key, tokens, nowMs);
+      entry = this.#scheduler.reserve(lane, need, nowMs + delayMs, nowMs);
+    }
+    this.#granted++;
+    let cancelled = false;
+    return {
+      delayMs,
+      cancel: () => {
+        if (cancelled || this.#time.now() > nowMs + delayMs) return;
+        cancelled = true;
+        if (!entry || !this.#scheduler.cancel(lane!, entry)) this.refund(key, cost);
+      },
+    };
+  }
+
+  /**
+   * Gives back `amount` tokens to `key`'s bucket, taken but not used, never above the
+   * capacity. Callers waiting on the key see them at once.
+   * @throws {TypeError|RangeError} on a bad key, or when `amount` is not a finite number >= 0.
+   */
+  refund(key: string, amount: number): void {
+    stringKey(key);
+    this.#adjust(key, checkAmount('amount', amount));
+  }
+
+  /**
+   * Takes `amount` more tokens from `key`'s bucket, spent beyond an estimate, going into
+   * debt if there are not enough. Callers waiting on the key are re-planned at once.
+   * @throws {TypeError|RangeError} on a bad key, or when `amount` is not a finite number >= 0.
+   */
+  charge(key: string, amount: number): void {
+    stringKey(key);
+    this.#adjust(key, -checkAmount('amount', amount));
+  }
+
+  /**
+   * Grants nothing, on any key, for the next `ms` milliseconds. Tokens keep refilling (up
+   * to the capacity); waiting callers keep their order and are served after the pause.
+   * @throws {TypeError|RangeError} when `ms` is not a finite number >= 0.
+   */
+  pauseFor(ms: number): void {
+    finiteNumber('ms', ms, 0);
+    const nowMs = this.#time.now();
+    this.#scheduler.pauseUntil(nowMs + ms, nowMs);
+    this.#pausedUntilMs = this.#scheduler.pausedUntilMs;
+  }
+
+  /**
+   * Changes the refill rate of every bucket, keeping the tokens each has earned up to now;
+   * waiting callers are re-planned; reservations already given keep their instant. O(keys held).
+   * @throws {TypeError|RangeError} when `refillPerSecond` is not a finite number >= 0.
+   */
+  setRate(refillPerSecond: number): void {
+    this.#reconfigure(this.#capacity, finiteNumber('refillPerSecond', refillPerSecond, 0));
+  }
+
+  /**
+   * Changes the capacity of every bucket; tokens above it are dropped, and waiting callers
+   * wanting more than it are refused with a RangeError. O(keys held).
+   * @throws {TypeError|RangeError} when `capacity` is not a finite number > 0.
+   */
+  setCapacity(capacity: number): void {
+    this.#reconfigure(finiteNumber('capacity', capacity, 0, Infinity, true), this.#refillPerSecond);
+  }
+
+  /** Returns the counters since the limiter was created, with the buckets evicted. */
+  stats(): KeyedLimiterStats {
+    const scheduler = this.#scheduler;
+    return { granted: this.#granted + scheduler.waited, denied: this.#denied, waited: scheduler.waited, waitedMsTotal: scheduler.waitedMsTotal, evicted: this.#evicted };
   }
 
   /**
@@ -212,10 +310,86 @@ export class KeyedLimiter {
     for (const lane of [...this.#waiting.values()]) this.#refill(lane);
   }
 
+  /** Takes `need` milli-tokens from `key`'s bucket at `nowMs` if they are there, nobody waits on it and no pause is on. */
+  #take(key: string, need: number, nowMs: number): boolean {
+    const accrued = nowMs * this.#refillPerSecond;
+    const full = this.#full;
+    const idle = this.#idle;
+    this.#dropFull(accrued);
+    const slot = idle.slot(key);
+    if (nowMs < this.#pausedUntilMs) return false;
+    if (slot === undefined) {
+      if (need > full || (this.#waiting.size !== 0 && this.#waiting.has(key)) || !this.#makeRoom()) return false;
+      idle.add(key, full - need - accrued);
+      return true;
+    }
+    idle.touch(slot);
+    const level = idle.level(slot);
+    const tokens = level + accrued;
+    if (need > full) return false;
+    if (tokens >= full) idle.setLevel(slot, full - need - accrued);
+    else if (covers(tokens, need, nowMs, this.#refillPerSecond)) idle.setLevel(slot, spend(level, need));
+    else return false;
+    return true;
+  }
+
+  #deny(key: string, cost: number, need: number, retryAfterMs?: number): void {
+    this.#denied++;
+    if (this.#onDeny) this.#onDeny({ key, cost, retryAfterMs: retryAfterMs ?? (need > this.#full ? Infinity : this.#waitMs(key, need, this.#time.now())) });
+  }
+
+  /**
+   * Returns the refusal for a new key that cannot be held (every bucket held has waiters),
+   * valid until the next grant, the earliest a bucket could free up; else undefined.
+   */
+  #refuseNewKey(key: string, nowMs: number): RateLimitError | undefined {
+    if (this.#idle.slot(key) !== undefined || this.#makeRoom()) return undefined;
+    return new RateLimitError(this.#scheduler.nextGrantMs(nowMs), 'Rate limit exceeded: every bucket held (maxKeys) has waiters');
+  }
+
+  /** Starts `key`'s line, moving its level (`tokens` now, at most the capacity) out of the slab. */
+  #open(key: string, tokens: number, nowMs: number): Lane {
+    const slot = this.#idle.slot(key);
+    if (slot !== undefined) this.#idle.remove(slot);
+    const lane = new Lane(key, tokens - nowMs * this.#refillPerSecond);
+    this.#waiting.set(key, lane);
+    return lane;
+  }
+
+  /** Adds `delta` milli-tokens (negative for a charge) to `key`'s bucket, never above the capacity. */
+  #adjust(key: string, delta: number): void {
+    const nowMs = this.#time.now();
+    const lane = this.#waiting.get(key);
+    if (lane) return this.#scheduler.adjust(lane, delta, nowMs);
+    const slot = this.#idle.slot(key);
+    const level = Math.min(this.#tokens(slot, nowMs) + delta, this.#full) - nowMs * this.#refillPerSecond;
+    if (slot !== undefined) this.#idle.setLevel(slot, level);
+    // A refund to a key not held leaves it full: nothing to hold.
+    else if (delta < 0 && this.#makeRoom()) this.#idle.add(key, level);
+  }
+
+  #reconfigure(capacity: number, refillPerSecond: number): void {
+    const nowMs = this.#time.now();
+    const oldRate = this.#refillPerSecond;
+    const oldFull = this.#full;
+    const full = capacity * MILLI;
+    this.#idle.rebase((level) => Math.min(oldFull, level + nowMs * oldRate, full) - nowMs * refillPerSecond);
+    this.#capacity = capacity;
+    this.#refillPerSecond = refillPerSecond;
+    this.#full = full;
+    this.#scheduler.reconfigure(refillPerSecond, full, nowMs);
+  }
+
   #refill(lane: Lane): void {
     const nowMs = this.#time.now();
     lane.level = this.#full - nowMs * this.#refillPerSecond;
     this.#scheduler.serve(lane, nowMs);
+  }
+
+  /** Milliseconds until `need` milli-tokens are there for a new caller on `key`, behind every waiter and any pause. */
+  #waitMs(key: string, need: number, nowMs: number): number {
+    const lane = this.#waiting.get(key);
+    return this.#scheduler.waitMs(lane, lane ? 0 : this.#tokens(this.#idle.slot(key), nowMs), need, nowMs);
   }
 
   /** Milli-tokens in the bucket in `slot` at `nowMs` (a fresh bucket when undefined), at most the capacity. */
@@ -229,6 +403,7 @@ export class KeyedLimiter {
     const oldest = this.#idle.oldest();
     if (oldest === 0) return false;
     this.#idle.remove(oldest);
+    this.#evicted++;
     return true;
   }
 
@@ -243,6 +418,7 @@ export class KeyedLimiter {
       const oldest = idle.oldest();
       if (oldest === 0 || idle.level(oldest) + accrued < this.#full) return;
       idle.remove(oldest);
+      this.#evicted++;
     }
   }
 }

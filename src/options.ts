@@ -36,6 +36,55 @@ export interface LimitOptions {
   readonly refillPerSecond: number;
   /** Source of time and timers; inject a fake one in tests. @default defaultClock */
   readonly clock?: Clock | undefined;
+  /**
+   * Called, synchronously, each time a request is refused: `tryAcquire` returning false,
+   * or `acquire` rejecting with a RateLimitError. Keep it cheap; it runs on the hot path.
+   */
+  readonly onDeny?: ((denial: Denial) => void) | undefined;
+}
+
+/** What `onDeny` is told about a refused request. */
+export interface Denial {
+  /** The bucket's key; undefined for a TokenBucket. */
+  readonly key: string | undefined;
+  /** The tokens asked for. */
+  readonly cost: number;
+  /** Milliseconds until the same request could be granted; Infinity when never. */
+  readonly retryAfterMs: number;
+}
+
+/** Counters since a limiter was created, from `stats()`. */
+export interface LimiterStats {
+  /** Requests granted: by tryAcquire, take, acquire (at once or after waiting) and reserve. */
+  readonly granted: number;
+  /** Requests refused: tryAcquire or take returning false, acquire rejecting with RateLimitError. */
+  readonly denied: number;
+  /** Callers of acquire served after waiting in line. */
+  readonly waited: number;
+  /** Total milliseconds those callers waited. */
+  readonly waitedMsTotal: number;
+}
+
+/** A place taken in line by `reserve`: act after `delayMs`, or `cancel()` to give the tokens back. */
+export interface Reservation {
+  /** Milliseconds to wait before acting; 0 means now. Fixed once given: later charges, pauses and reconfiguration do not move it. */
+  readonly delayMs: number;
+  /**
+   * Gives the place and its tokens back, if called no later than the reserved instant;
+   * the callers behind move up. Later, or a second time, it does nothing.
+   */
+  cancel(): void;
+}
+
+/** Returns `onDeny` when it is a function or undefined; throws a TypeError otherwise. */
+export function checkOnDeny(onDeny: unknown): ((denial: Denial) => void) | undefined {
+  if (onDeny === undefined || typeof onDeny === 'function') return onDeny as ((denial: Denial) => void) | undefined;
+  throw invalid('onDeny', 'a function', onDeny);
+}
+
+/** Returns `amount` tokens in milli-tokens when it is a finite number >= 0; throws otherwise. */
+export function checkAmount(name: string, amount: unknown): number {
+  return finiteNumber(name, amount, 0) * MILLI;
 }
 
 /** Returns `cost` in milli-tokens when it is a finite number >= 0; throws a TypeError or RangeError. */

@@ -1,10 +1,24 @@
 import { checkClock } from './clock.js';
 import type { Decision } from './decision.js';
+import { RateLimitError } from './errors.js';
 import { MonotonicTime } from './monotonic-time.js';
-import { type AcquireOptions, type LimitOptions, admit, checkCost, checkLimitOptions, granted, tooLong } from './options.js';
-import { MILLI, covers, refillMs, spend } from './refill.js';
+import {
+  type AcquireOptions,
+  type Denial,
+  type LimiterStats,
+  type LimitOptions,
+  type Reservation,
+  admit,
+  checkAmount,
+  checkCost,
+  checkLimitOptions,
+  checkOnDeny,
+  granted,
+  tooLong,
+} from './options.js';
+import { MILLI, covers, spend } from './refill.js';
 import { finiteNumber } from './validate.js';
-import { Lane, WaitScheduler } from './wait-scheduler.js';
+import { type Entry, Lane, WaitScheduler } from './wait-scheduler.js';
 
 /** Options of a TokenBucket. */
 export interface TokenBucketOptions extends LimitOptions {
@@ -25,18 +39,24 @@ export interface TokenBucketOptions extends LimitOptions {
  * ```
  */
 export class TokenBucket {
-  readonly #capacity: number;
-  readonly #refillPerSecond: number;
+  #capacity: number;
+  #refillPerSecond: number;
   /** Capacity in milli-tokens. */
-  readonly #full: number;
+  #full: number;
   readonly #time: MonotonicTime;
   readonly #scheduler: WaitScheduler;
+  readonly #onDeny: ((denial: Denial) => void) | undefined;
   /** The bucket's level (milli-tokens, see refill.ts) while nobody waits. */
   #level: number;
   /** The line of waiting callers; it owns the level while it exists. */
   #lane: Lane | undefined;
-  /** Most milli-tokens a tryAcquire may take: the capacity, or -1 while callers wait (one compare for both). */
+  /**
+   * Most milli-tokens a tryAcquire may take: the capacity, or -1 while callers wait or a
+   * pause may be on (one compare on the hot path for all three).
+   */
   #takeLimit: number;
+  #granted = 0;
+  #denied = 0;
 
   /**
    * Creates a bucket, full unless `initialTokens` says otherwise.
@@ -46,15 +66,17 @@ export class TokenBucket {
   constructor(options: TokenBucketOptions) {
     const [capacity, refillPerSecond] = checkLimitOptions(options);
     const initialTokens = options.initialTokens === undefined ? capacity : finiteNumber('initialTokens', options.initialTokens, 0, capacity);
+    this.#onDeny = checkOnDeny(options.onDeny);
     this.#capacity = capacity;
     this.#refillPerSecond = refillPerSecond;
     this.#full = this.#takeLimit = capacity * MILLI;
     this.#time = new MonotonicTime(checkClock(options.clock));
     this.#level = initialTokens * MILLI - this.#time.now() * refillPerSecond;
-    this.#scheduler = new WaitScheduler(this.#time, refillPerSecond, (lane) => {
+    this.#scheduler = new WaitScheduler(this.#time, refillPerSecond, this.#full, (lane) => {
       this.#level = lane.level;
       this.#lane = undefined;
-      this.#takeLimit = this.#full;
+      // Reopened by the next tryAcquire once any pause is over.
+      this.#takeLimit = -1;
     });
   }
 
@@ -68,9 +90,10 @@ export class TokenBucket {
     return this.#refillPerSecond;
   }
 
-  /** Tokens a `tryAcquire` could take right now (fractional, exact); 0 while callers wait. */
+  /** Tokens a `tryAcquire` could take right now (fractional, exact); 0 while callers wait or during a pause. */
   get available(): number {
-    return this.#lane ? 0 : Math.max(0, this.#tokens(this.#time.now())) / MILLI;
+    const nowMs = this.#time.now();
+    return this.#lane || nowMs < this.#scheduler.pausedUntilMs ? 0 : Math.max(0, this.#tokens(nowMs)) / MILLI;
   }
 
   /**
@@ -81,17 +104,12 @@ export class TokenBucket {
    */
   tryAcquire(cost = 1): boolean {
     const need = checkCost(cost);
-    const nowMs = this.#time.now();
-    if (need > this.#takeLimit) return false;
-    const accrued = nowMs * this.#refillPerSecond;
-    const tokens = this.#level + accrued;
-    if (tokens >= this.#full) {
-      this.#level = this.#full - need - accrued;
+    if (this.#take(need, this.#time.now())) {
+      this.#granted++;
       return true;
     }
-    if (!covers(tokens, need, nowMs, this.#refillPerSecond)) return false;
-    this.#level = spend(this.#level, need);
-    return true;
+    this.#deny(cost, need);
+    return false;
   }
 
   /**
@@ -108,20 +126,26 @@ export class TokenBucket {
     const admitted = admit(cost, options, this.#capacity);
     if ('refusal' in admitted) return Promise.reject(admitted.refusal);
     const { need, signal, maxWaitMs } = admitted;
-    if (this.tryAcquire(cost)) return granted;
     const nowMs = this.#time.now();
+    if (this.#take(need, nowMs)) {
+      this.#granted++;
+      return granted;
+    }
     const lane = this.#lane;
     const tokens = lane ? 0 : this.#tokens(nowMs);
-    const refusal = tooLong(this.#waitMs(need, nowMs), maxWaitMs);
-    if (refusal) return Promise.reject(refusal);
-    if (!lane) this.#takeLimit = -1;
-    return this.#scheduler.enqueue(lane ?? (this.#lane = new Lane('', tokens - nowMs * this.#refillPerSecond)), need, signal, nowMs);
+    const refusal = tooLong(this.#scheduler.waitMs(lane, tokens, need, nowMs), maxWaitMs);
+    if (refusal) {
+      this.#deny(cost, need, refusal.retryAfterMs);
+      return Promise.reject(refusal);
+    }
+    return this.#scheduler.enqueue(lane ?? this.#open(tokens, nowMs), need, signal, nowMs);
   }
 
   /**
    * Returns the milliseconds until `tryAcquire(cost)` would succeed, behind every caller
-   * already waiting: 0 means now, Infinity means never (cost above capacity, or a spent
-   * fixed quota). Exact: after waiting this long on the same clock, `tryAcquire(cost)` succeeds.
+   * already waiting and after any pause: 0 means now, Infinity means never (cost above
+   * capacity, or a spent fixed quota). Exact: after waiting this long on the same clock,
+   * `tryAcquire(cost)` succeeds.
    * @param cost - tokens, a finite number >= 0. @default 1
    */
   retryAfter(cost = 1): number {
@@ -150,10 +174,177 @@ export class TokenBucket {
     };
   }
 
-  /** Milliseconds until `need` milli-tokens are there for a new caller, behind every waiter. */
+  /**
+   * Takes a place in line for `cost` tokens at once, without waiting (Go's `Reserve`):
+   * act after `delayMs`, or `cancel()` to give the tokens back. The delay is a commitment:
+   * later charges, pauses or reconfiguration never move it.
+   * @param cost - tokens, a finite number >= 0 and <= capacity. @default 1
+   * @throws {RangeError} when `cost` exceeds the capacity, or is not a finite number >= 0.
+   * @throws {RateLimitError} (with `retryAfterMs: Infinity`) when the tokens can never be there.
+   * @example
+   * ```ts
+   * const { delayMs, cancel } = bucket.reserve(3);
+   * ```
+   */
+  reserve(cost = 1): Reservation {
+    const need = this.#checkReservable(cost);
+    const nowMs = this.#time.now();
+    let entry: Entry | undefined;
+    let lane = this.#lane;
+    let delayMs = 0;
+    if (!this.#take(need, nowMs)) {
+      const tokens = lane ? 0 : this.#tokens(nowMs);
+      delayMs = this.#scheduler.waitMs(lane, tokens, need, nowMs);
+      if (delayMs === Infinity) {
+        this.#deny(cost, need, delayMs);
+        throw new RateLimitError(Infinity);
+      }
+      lane ??= this.#open(tokens, nowMs);
+      entry = this.#scheduler.reserve(lane, need, nowMs + delayMs, nowMs);
+    }
+    this.#granted++;
+    let cancelled = false;
+    return {
+      delayMs,
+      cancel: () => {
+        const cancelMs = this.#time.now();
+        if (cancelled || cancelMs > nowMs + delayMs) return;
+        cancelled = true;
+        if (!entry || !this.#scheduler.cancel(lane!, entry)) this.refund(cost);
+      },
+    };
+  }
+
+  /**
+   * Gives back `amount` tokens that were taken but not used (an estimate that came out
+   * high), never above the capacity. Waiting callers see them at once.
+   * @throws {TypeError|RangeError} when `amount` is not a finite number >= 0.
+   * @example
+   * ```ts
+   * await bucket.acquire(1500); // estimated LLM tokens
+   * bucket.refund(1500 - usage.totalTokens);
+   * ```
+   */
+  refund(amount: number): void {
+    this.#adjust(checkAmount('amount', amount));
+  }
+
+  /**
+   * Takes `amount` more tokens, spent beyond an estimate, going into debt if there are
+   * not enough: later callers wait until it is repaid. Waiting callers are re-planned at
+   * once; reservations already given keep their instant.
+   * @throws {TypeError|RangeError} when `amount` is not a finite number >= 0.
+   */
+  charge(amount: number): void {
+    this.#adjust(-checkAmount('amount', amount));
+  }
+
+  /**
+   * Grants nothing for the next `ms` milliseconds, for a server that answered 429 with
+   * `Retry-After`. Tokens keep refilling (up to the capacity); waiting callers keep their
+   * order and are served after the pause. Reservations already given keep their instant.
+   * A shorter pause than one in force does not shorten it.
+   * @throws {TypeError|RangeError} when `ms` is not a finite number >= 0.
+   */
+  pauseFor(ms: number): void {
+    finiteNumber('ms', ms, 0);
+    const nowMs = this.#time.now();
+    this.#takeLimit = -1;
+    this.#scheduler.pauseUntil(nowMs + ms, nowMs);
+  }
+
+  /**
+   * Changes the refill rate (Go's `SetLimit`). The tokens earned up to now are kept
+   * exactly; waiting callers are re-planned (with 0, those that can never be served are
+   * refused with a RateLimitError); reservations already given keep their instant.
+   * @throws {TypeError|RangeError} when `refillPerSecond` is not a finite number >= 0.
+   */
+  setRate(refillPerSecond: number): void {
+    this.#reconfigure(this.#capacity, finiteNumber('refillPerSecond', refillPerSecond, 0));
+  }
+
+  /**
+   * Changes the capacity (Go's `SetBurst`). Tokens above the new capacity are dropped;
+   * waiting callers wanting more than it are refused with a RangeError; the others are
+   * re-planned.
+   * @throws {TypeError|RangeError} when `capacity` is not a finite number > 0.
+   */
+  setCapacity(capacity: number): void {
+    this.#reconfigure(finiteNumber('capacity', capacity, 0, Infinity, true), this.#refillPerSecond);
+  }
+
+  /**
+   * Returns the counters since the bucket was created. Cheap: plain counters.
+   * @example
+   * ```ts
+   * const { granted, denied, waited, waitedMsTotal } = bucket.stats();
+   * ```
+   */
+  stats(): LimiterStats {
+    const scheduler = this.#scheduler;
+    return { granted: this.#granted + scheduler.waited, denied: this.#denied, waited: scheduler.waited, waitedMsTotal: scheduler.waitedMsTotal };
+  }
+
+  /** Takes `need` milli-tokens at `nowMs` if they are there, nobody waits and no pause is on. */
+  #take(need: number, nowMs: number): boolean {
+    if (need > this.#takeLimit && !this.#reopen(need, nowMs)) return false;
+    const accrued = nowMs * this.#refillPerSecond;
+    const tokens = this.#level + accrued;
+    if (tokens >= this.#full) {
+      this.#level = this.#full - need - accrued;
+      return true;
+    }
+    if (!covers(tokens, need, nowMs, this.#refillPerSecond)) return false;
+    this.#level = spend(this.#level, need);
+    return true;
+  }
+
+  /** Lifts the take limit if only a pause that is over kept it down; returns whether `need` may be taken. */
+  #reopen(need: number, nowMs: number): boolean {
+    if (this.#lane || nowMs < this.#scheduler.pausedUntilMs || need > this.#full) return false;
+    this.#takeLimit = this.#full;
+    return true;
+  }
+
+  #deny(cost: number, need: number, retryAfterMs?: number): void {
+    this.#denied++;
+    if (this.#onDeny) this.#onDeny({ key: undefined, cost, retryAfterMs: retryAfterMs ?? (need > this.#full ? Infinity : this.#waitMs(need, this.#time.now())) });
+  }
+
+  /** Starts the line, moving the bucket's level (`tokens` now, at most the capacity) into it. */
+  #open(tokens: number, nowMs: number): Lane {
+    this.#takeLimit = -1;
+    return (this.#lane = new Lane('', tokens - nowMs * this.#refillPerSecond));
+  }
+
+  #checkReservable(cost: unknown): number {
+    const need = checkCost(cost);
+    if (need > this.#full) throw new RangeError(`Expected \`cost\` to be at most the capacity (${this.#capacity}): the cost exceeds the capacity, got \`${String(cost)}\` (number)`);
+    return need;
+  }
+
+  /** Adds `delta` milli-tokens (negative for a charge), never above the capacity. */
+  #adjust(delta: number): void {
+    const nowMs = this.#time.now();
+    if (this.#lane) this.#scheduler.adjust(this.#lane, delta, nowMs);
+    else this.#level = Math.min(this.#tokens(nowMs) + delta, this.#full) - nowMs * this.#refillPerSecond;
+  }
+
+  #reconfigure(capacity: number, refillPerSecond: number): void {
+    const nowMs = this.#time.now();
+    const full = capacity * MILLI;
+    this.#level = Math.min(this.#tokens(nowMs), full) - nowMs * refillPerSecond;
+    this.#capacity = capacity;
+    this.#refillPerSecond = refillPerSecond;
+    this.#full = full;
+    this.#takeLimit = -1;
+    this.#scheduler.reconfigure(refillPerSecond, full, nowMs);
+  }
+
+  /** Milliseconds until `need` milli-tokens are there for a new caller, behind every waiter and any pause. */
   #waitMs(need: number, nowMs: number): number {
     const lane = this.#lane;
-    return lane ? this.#scheduler.waitMs(lane, need, nowMs) : refillMs(this.#tokens(nowMs), need, nowMs, this.#refillPerSecond);
+    return this.#scheduler.waitMs(lane, lane ? 0 : this.#tokens(nowMs), need, nowMs);
   }
 
   /** Milli-tokens in the bucket at `nowMs`, at most the capacity (nobody waiting). */

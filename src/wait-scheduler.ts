@@ -1,33 +1,42 @@
+import { RateLimitError } from './errors.js';
 import type { MonotonicTime } from './monotonic-time.js';
 import { covers, refillMs } from './refill.js';
 
 /** Longest delay `setTimeout` accepts (about 24.8 days); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** One caller waiting in `acquire`. */
-interface Waiter {
+/** One place in a bucket's line: a caller waiting in `acquire`, or a reservation. */
+export interface Entry {
   readonly need: number;
+  /** The committed instant of a reservation; Infinity for a caller waiting in `acquire`. */
+  readonly atMs: number;
+  /** When the caller joined the line, for the wait statistics. */
+  readonly sinceMs: number;
   readonly resolve: () => void;
   readonly reject: (reason: unknown) => void;
   readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  prev: Waiter | undefined;
-  next: Waiter | undefined;
+  prev: Entry | undefined;
+  next: Entry | undefined;
+  /** Whether the entry has been charged (and left the line). */
+  done: boolean;
 }
 
 /**
  * Lane is the waiting state of one bucket that has callers queued: the bucket's level
- * (milli-tokens, see refill.ts) and its first-in first-out line of waiters. Buckets
- * without waiters have no Lane, so waiting costs nothing to the keys that do not wait.
+ * (milli-tokens, see refill.ts) and its first-in first-out line. Buckets without waiters
+ * have no Lane, so waiting costs nothing to the keys that do not wait.
  */
 export class Lane {
   readonly key: string;
   level: number;
-  head: Waiter | undefined;
-  tail: Waiter | undefined;
-  /** Milli-tokens wanted by all waiters in line. */
+  head: Entry | undefined;
+  tail: Entry | undefined;
+  /** Milli-tokens wanted by everyone in line. */
   queued = 0;
-  /** When the first waiter is due, on the monotonic time line. */
+  /** Reservations in line. */
+  committed = 0;
+  /** When the lane next needs serving, on the monotonic time line. */
   dueMs = 0;
   /** Position in the scheduler's heap; -1 when not in it. */
   index = -1;
@@ -38,107 +47,220 @@ export class Lane {
   }
 }
 
+const ignore = (): void => undefined;
+
 /**
  * WaitScheduler serves the lanes of one limiter with a single timer, armed for the lane
- * whose first waiter is due soonest (a binary heap ordered by due time), however many
- * callers and keys wait. Grants are exact: a waiter is charged at its ideal instant, so a
- * late timer delays the promise but never the callers behind it.
+ * due soonest (a binary heap ordered by due time), however many callers and keys wait.
+ *
+ * Callers waiting in `acquire` are charged as at their ideal instant, so a late timer
+ * delays the promise but never the callers behind it; they are re-planned whenever the
+ * limit changes (a charge, a pause, a new rate or capacity). A reservation is a
+ * commitment: it is charged at the instant it was given, whatever changes in between.
  */
 export class WaitScheduler {
   readonly #time: MonotonicTime;
   readonly #release: (lane: Lane) => void;
   readonly #heap: Lane[] = [];
   #refillPerSecond: number;
+  /** Capacity in milli-tokens. */
+  #full: number;
+  /** Nothing but reservations is granted before this instant (pauseFor). */
+  #pausedUntilMs = -Infinity;
   #timer: unknown;
   /** The due time the timer is armed for; NaN when no timer is armed. */
   #timerDueMs = NaN;
+  /** Callers served after waiting in line, and their total wait in ms. */
+  waited = 0;
+  waitedMsTotal = 0;
 
-  /** `release` is called with a lane whose last waiter has left, to store its level back. */
-  constructor(time: MonotonicTime, refillPerSecond: number, release: (lane: Lane) => void) {
+  /** `release` is called with a lane whose line has emptied, to store its level back. */
+  constructor(time: MonotonicTime, refillPerSecond: number, full: number, release: (lane: Lane) => void) {
     this.#time = time;
     this.#refillPerSecond = refillPerSecond;
+    this.#full = full;
     this.#release = release;
   }
 
-  /** Returns the milliseconds until a new caller wanting `need` would be served in `lane`. */
-  waitMs(lane: Lane, need: number, nowMs: number): number {
-    return refillMs(lane.level + nowMs * this.#refillPerSecond, lane.queued + need, nowMs, this.#refillPerSecond);
+  /** Returns the instant until which nothing but reservations is granted. */
+  get pausedUntilMs(): number {
+    return this.#pausedUntilMs;
   }
 
-  /** Returns the milliseconds until the next grant to any lane: when a waiting bucket may next change. */
+  /** Returns the milliseconds until the next planned grant to any lane (one must be waiting): when a waiting bucket may next change. */
   nextGrantMs(nowMs: number): number {
-    return Math.max(0, (this.#heap[0]?.dueMs ?? nowMs) - nowMs);
+    return Math.max(0, this.#heap[0]!.dueMs - nowMs);
+  }
+
+  /**
+   * Returns the milliseconds until a new caller wanting `need` milli-tokens would be served
+   * from `tokens` (a bucket without a lane) or behind everyone in `lane`, and after any pause.
+   */
+  waitMs(lane: Lane | undefined, tokens: number, need: number, nowMs: number): number {
+    const rate = this.#refillPerSecond;
+    const refill = lane ? refillMs(lane.level + nowMs * rate, lane.queued + need, nowMs, rate) : refillMs(tokens, need, nowMs, rate);
+    return Math.max(refill, this.#pausedUntilMs - nowMs);
   }
 
   /** Puts a caller wanting `need` milli-tokens at the end of `lane`'s line. */
   enqueue(lane: Lane, need: number, signal: AbortSignal | undefined, nowMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { need, resolve, reject, signal, onAbort: undefined, prev: lane.tail, next: undefined };
-      if (lane.tail) lane.tail.next = waiter;
-      else lane.head = waiter;
-      lane.tail = waiter;
-      lane.queued += need;
+      const entry = this.#append(lane, need, Infinity, nowMs, resolve, reject, signal);
       if (signal) {
-        waiter.onAbort = () => this.#abort(lane, waiter);
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
+        entry.onAbort = () => {
+          reject(signal.reason);
+          this.#remove(lane, entry);
+        };
+        signal.addEventListener('abort', entry.onAbort, { once: true });
       }
-      if (lane.head === waiter) this.serve(lane, nowMs);
+      if (lane.head === entry) this.serve(lane, nowMs);
     });
   }
 
+  /** Puts a reservation for `need` milli-tokens, committed to `atMs`, at the end of `lane`'s line. */
+  reserve(lane: Lane, need: number, atMs: number, nowMs: number): Entry {
+    const entry = this.#append(lane, need, atMs, nowMs, ignore, ignore, undefined);
+    lane.committed++;
+    this.serve(lane, nowMs);
+    return entry;
+  }
+
+  /** Takes `entry` out of `lane`'s line if it is still waiting; returns whether it was. */
+  cancel(lane: Lane, entry: Entry): boolean {
+    if (entry.done) return false;
+    this.#remove(lane, entry);
+    return true;
+  }
+
+  /** Adds `delta` milli-tokens to `lane` (a refund, or a negative charge), at most up to the capacity, and re-plans it. */
+  adjust(lane: Lane, delta: number, nowMs: number): void {
+    lane.level = Math.min(lane.level + delta, Math.max(lane.level, this.#full - nowMs * this.#refillPerSecond));
+    this.serve(lane, nowMs);
+  }
+
+  /** Grants nothing but reservations until `untilMs`; re-plans every lane. */
+  pauseUntil(untilMs: number, nowMs: number): void {
+    this.#pausedUntilMs = Math.max(this.#pausedUntilMs, untilMs);
+    this.#replan(nowMs);
+  }
+
   /**
-   * Grants every waiter at the front of `lane` whose tokens have refilled by `nowMs`,
-   * then reschedules the lane, or releases it when its line is empty.
+   * Changes the rate and capacity, keeping each lane's tokens at `nowMs` as they are
+   * (at most the new capacity), and re-plans every lane. Waiters wanting more than the
+   * new capacity are refused with a RangeError.
+   */
+  reconfigure(refillPerSecond: number, full: number, nowMs: number): void {
+    for (const lane of this.#heap) {
+      lane.level = Math.min(lane.level + nowMs * this.#refillPerSecond, full) - nowMs * refillPerSecond;
+      for (let entry = lane.head; entry; entry = entry.next) {
+        if (entry.need > full && entry.atMs === Infinity) {
+          this.#remove(lane, entry, false);
+          entry.reject(new RangeError(`Expected \`cost\` to be at most the capacity (${full / 1000}): the cost exceeds the new capacity`));
+        }
+      }
+    }
+    this.#refillPerSecond = refillPerSecond;
+    this.#full = full;
+    this.#replan(nowMs);
+  }
+
+  /**
+   * Charges every reservation whose instant has come and every waiter at the front of
+   * `lane` whose tokens are there, then reschedules the lane, or releases it when empty.
    */
   serve(lane: Lane, nowMs: number): void {
     this.#serve(lane, nowMs);
     this.#arm(nowMs);
   }
 
+  #append(lane: Lane, need: number, atMs: number, nowMs: number, resolve: () => void, reject: (reason: unknown) => void, signal: AbortSignal | undefined): Entry {
+    const entry: Entry = { need, atMs, sinceMs: nowMs, resolve, reject, signal, onAbort: undefined, prev: lane.tail, next: undefined, done: false };
+    if (lane.tail) lane.tail.next = entry;
+    else lane.head = entry;
+    lane.tail = entry;
+    lane.queued += need;
+    return entry;
+  }
+
+  /** Takes `entry` out of the line without charging it; the tokens saved up stay for the next. */
+  #remove(lane: Lane, entry: Entry, replan = true): void {
+    lane.queued -= entry.need;
+    if (entry.atMs !== Infinity) lane.committed--;
+    this.#unlink(lane, entry);
+    if (replan) this.serve(lane, this.#time.now());
+  }
+
+  #charge(lane: Lane, entry: Entry, nowMs: number): void {
+    lane.level -= entry.need;
+    lane.queued -= entry.need;
+    if (entry.atMs === Infinity) {
+      this.waited++;
+      this.waitedMsTotal += nowMs - entry.sinceMs;
+    } else lane.committed--;
+    entry.done = true;
+    this.#unlink(lane, entry);
+    entry.resolve();
+  }
+
   #serve(lane: Lane, nowMs: number): void {
     const rate = this.#refillPerSecond;
-    let waiter = lane.head;
+    const pausedUntilMs = this.#pausedUntilMs;
+    const paused = nowMs < pausedUntilMs;
+    // A bucket fills up to its capacity during a pause: clamp at the pause's end, an exact
+    // instant, so that a late timer never costs refill.
+    if (!paused && pausedUntilMs !== -Infinity) lane.level = Math.min(lane.level, this.#full - pausedUntilMs * rate);
+    if (lane.committed !== 0) {
+      for (let entry = lane.head; entry; ) {
+        const next = entry.next;
+        if (entry.atMs <= nowMs) this.#charge(lane, entry, nowMs);
+        entry = next;
+      }
+    }
     // No clamp to capacity here: each waiter is charged as at its ideal instant, when the
     // level was exactly its cost (<= capacity); clamping at a late timer would lose refill.
-    while (waiter && covers(lane.level + nowMs * rate, waiter.need, nowMs, rate)) {
-      lane.level -= waiter.need;
-      lane.queued -= waiter.need;
-      this.#unlink(lane, waiter);
-      waiter.resolve();
-      waiter = lane.head;
+    let head = lane.head;
+    while (head && (head.atMs <= nowMs || (!paused && covers(lane.level + nowMs * rate, head.need, nowMs, rate)))) {
+      this.#charge(lane, head, nowMs);
+      head = lane.head;
     }
-    if (waiter) {
-      lane.dueMs = nowMs + refillMs(lane.level + nowMs * rate, waiter.need, nowMs, rate);
-      this.#place(lane);
-    } else {
+    if (!head) {
       lane.queued = 0;
-      this.#remove(lane);
+      this.#take(lane);
       this.#release(lane);
+      return;
     }
+    let dueMs = head.atMs === Infinity ? Math.max(pausedUntilMs, nowMs + refillMs(lane.level + nowMs * rate, head.need, nowMs, rate)) : head.atMs;
+    for (let entry = lane.committed !== 0 ? head.next : undefined; entry; entry = entry.next) dueMs = Math.min(dueMs, entry.atMs);
+    if (dueMs === Infinity) {
+      // Nothing refills and no reservation is pending: the callers in line can never be served.
+      for (let entry = lane.head; entry; entry = entry.next) {
+        this.#remove(lane, entry, false);
+        entry.reject(new RateLimitError(Infinity));
+      }
+      return this.#serve(lane, nowMs);
+    }
+    lane.dueMs = dueMs;
+    this.#place(lane);
   }
 
-  #abort(lane: Lane, waiter: Waiter): void {
-    const wasFirst = lane.head === waiter;
-    lane.queued -= waiter.need;
-    this.#unlink(lane, waiter);
-    waiter.reject(waiter.signal!.reason);
-    // The tokens saved up for an aborted first waiter stay in the bucket for the next one.
-    if (wasFirst) this.serve(lane, this.#time.now());
+  #replan(nowMs: number): void {
+    for (const lane of [...this.#heap]) this.#serve(lane, nowMs);
+    this.#arm(nowMs);
   }
 
-  #unlink(lane: Lane, waiter: Waiter): void {
-    if (waiter.prev) waiter.prev.next = waiter.next;
-    else lane.head = waiter.next;
-    if (waiter.next) waiter.next.prev = waiter.prev;
-    else lane.tail = waiter.prev;
-    if (waiter.onAbort) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+  #unlink(lane: Lane, entry: Entry): void {
+    if (entry.prev) entry.prev.next = entry.next;
+    else lane.head = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else lane.tail = entry.prev;
+    if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
   }
 
   #onTimer = (): void => {
     this.#timerDueMs = NaN;
     const nowMs = this.#time.now();
-    // Serve every lane due within the next millisecond: serve() grants only what the
-    // tokens cover and re-places the rest at their exact due time.
+    // Serve every lane due within the next millisecond: serve() grants only what is due
+    // and re-places the rest at their exact due time.
     const reachedMs = nowMs + 1;
     let lane = this.#heap[0];
     while (lane && lane.dueMs < reachedMs) {
@@ -175,7 +297,8 @@ export class WaitScheduler {
     this.#siftDown(this.#siftUp(lane.index));
   }
 
-  #remove(lane: Lane): void {
+  /** Takes `lane` out of the heap, if it is there. */
+  #take(lane: Lane): void {
     const index = lane.index;
     if (index < 0) return;
     lane.index = -1;

@@ -5,12 +5,14 @@ import { describe, expect, it } from 'vitest';
 /**
  * Size budget of the core ESM entry, minified and gzipped, in bytes.
  *
- * The performance issue's target is 2,000 bytes; the core measures about 3,440 today and
+ * The performance issue's target is 2,000 bytes; the core measures about 4,880 today and
  * this budget holds it there so that it can only shrink. The bytes go to the packed slab
  * with its LRU list (which the memory and keyed-speed targets need), the one-timer heap
- * scheduler, and validation messages that name the parameter and the value.
+ * scheduler, the methods the outbound issue puts on both classes (refund, charge,
+ * reserve, pauseFor, setRate, setCapacity, stats: about 1,400 bytes), and validation
+ * messages that name the parameter and the value.
  */
-const BUDGET_BYTES = 3_500;
+const BUDGET_BYTES = 5_000;
 const TARGET_BYTES = 2_000;
 
 describe('bundle size', () => {
