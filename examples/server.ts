@@ -24,6 +24,9 @@ app.get('/', (_req, res) => {
 });
 
 const port = Number(process.env.PORT ?? 3000);
-const server = app.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port}`));
+const server = app.listen(port, '127.0.0.1', () => {
+  const address = server.address();
+  console.log(`listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`);
+});
 // For a bounded run (CI, demos): EXIT_AFTER_MS=2000 npm run example:server
 if (process.env.EXIT_AFTER_MS) setTimeout(() => server.close(), Number(process.env.EXIT_AFTER_MS));

@@ -21,4 +21,12 @@ export class RateLimitError extends Error {
     this.name = 'RateLimitError';
     this.retryAfterMs = retryAfterMs;
   }
+
+  /**
+   * Recognises a RateLimitError by its name and data rather than by class identity, so
+   * that `instanceof` holds across entry points, the ESM and CJS builds, and realms.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof Error && value.name === 'RateLimitError' && typeof (value as RateLimitError).retryAfterMs === 'number';
+  }
 }

@@ -227,9 +227,10 @@ export class KeyedLimiter {
     return {
       delayMs,
       cancel: () => {
-        if (cancelled || this.#time.now() > nowMs + delayMs) return;
+        if (cancelled || this.#time.now() > nowMs + delayMs) return false;
         cancelled = true;
         if (!entry || !this.#scheduler.cancel(lane!, entry)) this.refund(key, cost);
+        return true;
       },
     };
   }

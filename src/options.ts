@@ -72,8 +72,9 @@ export interface Reservation {
   /**
    * Gives the place and its tokens back, if called no later than the reserved instant;
    * the callers behind move up. Later, or a second time, it does nothing.
+   * @returns whether the tokens were given back.
    */
-  cancel(): void;
+  cancel(): boolean;
 }
 
 /** Returns `onDeny` when it is a function or undefined; throws a TypeError otherwise. */

@@ -207,10 +207,10 @@ export class TokenBucket {
     return {
       delayMs,
       cancel: () => {
-        const cancelMs = this.#time.now();
-        if (cancelled || cancelMs > nowMs + delayMs) return;
+        if (cancelled || this.#time.now() > nowMs + delayMs) return false;
         cancelled = true;
         if (!entry || !this.#scheduler.cancel(lane!, entry)) this.refund(cost);
+        return true;
       },
     };
   }

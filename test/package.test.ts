@@ -14,10 +14,10 @@ describe('the published package', () => {
   });
 
   it('declares ESM and CJS entries with types first, and is side-effect free', () => {
-    expect(packageJson).toMatchObject({ sideEffects: false, files: ['dist', 'http/package.json'], engines: { node: '>=18' } });
+    expect(packageJson).toMatchObject({ sideEffects: false, files: ['dist', 'http/package.json', 'outbound/package.json'], engines: { node: '>=18' } });
     const exports = packageJson.exports as Record<string, Record<string, Record<string, string>>>;
-    expect(Object.keys(exports)).toEqual(['.', './http', './package.json']);
-    for (const entry of ['.', './http']) {
+    expect(Object.keys(exports)).toEqual(['.', './http', './outbound', './package.json']);
+    for (const entry of ['.', './http', './outbound']) {
       for (const condition of ['import', 'require'] as const) {
         expect(Object.keys(exports[entry]![condition]!)[0]).toBe('types');
       }
@@ -34,14 +34,16 @@ describe('the published package', () => {
     expect([bucket.tryAcquire(), bucket.tryAcquire()]).toEqual([true, false]);
   });
 
-  it('loads the http entry as ESM and as CJS', async () => {
-    const names = ['fastifyRateLimit', 'fetchRateLimit', 'rateLimit'];
-    expect(Object.keys(await import(new URL('dist/http.js', root).href)).sort()).toEqual(names);
-    expect(Object.keys(createRequire(import.meta.url)('../dist/http.cjs')).sort()).toEqual(names);
+  it.each([
+    ['http', ['fastifyRateLimit', 'fetchRateLimit', 'rateLimit']],
+    ['outbound', ['acquireAll', 'limitFetch', 'parseRetryAfter', 'throttle']],
+  ])('loads the %s entry as ESM and as CJS', async (entry, names) => {
+    expect(Object.keys(await import(new URL(`dist/${entry}.js`, root).href)).sort()).toEqual(names);
+    expect(Object.keys(createRequire(import.meta.url)(`../dist/${entry}.cjs`)).sort()).toEqual(names);
   });
 
   it('imports nothing, from Node or elsewhere, so it runs in any runtime', () => {
-    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/http.js', 'dist/http.cjs']) {
+    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/http.js', 'dist/http.cjs', 'dist/outbound.js', 'dist/outbound.cjs']) {
       const code = readFileSync(new URL(file, root), 'utf8');
       expect(code).not.toMatch(/\bimport\s*[\s{*'"(]|\brequire\s*\(|node:/);
     }
@@ -50,7 +52,7 @@ describe('the published package', () => {
   it('is what `npm pack` would publish: dist, README, LICENSE, package.json and the http stub for old resolvers', () => {
     const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
     const files = (JSON.parse(output) as [{ files: { path: string }[] }])[0].files.map((file) => file.path).sort();
-    expect(files.filter((file) => !/^dist\/decision-\w+\.d\.c?ts$/.test(file))).toEqual([
+    expect(files.filter((file) => !/^dist\/[\w-]+-\w{8}\.d\.c?ts$/.test(file))).toEqual([
       'LICENSE',
       'README.md',
       'dist/http.cjs',
@@ -61,7 +63,12 @@ describe('the published package', () => {
       'dist/index.d.cts',
       'dist/index.d.ts',
       'dist/index.js',
+      'dist/outbound.cjs',
+      'dist/outbound.d.cts',
+      'dist/outbound.d.ts',
+      'dist/outbound.js',
       'http/package.json',
+      'outbound/package.json',
       'package.json',
     ]);
   });

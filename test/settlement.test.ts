@@ -169,11 +169,12 @@ describe('reserve', () => {
     const clock = manualClock();
     const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock });
     const now = bucket.reserve();
-    now.cancel();
+    expect(now.cancel()).toBe(true);
+    expect(now.cancel()).toBe(false);
     expect(bucket.available).toBe(1);
     const later = bucket.reserve();
     clock.ms = 1;
-    later.cancel();
+    expect(later.cancel()).toBe(false);
     expect(bucket.available).toBeCloseTo(0.001, 9);
   });
 
