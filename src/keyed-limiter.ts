@@ -1,5 +1,5 @@
 import { BucketSlab } from './bucket-slab.js';
-import { checkClock } from './clock.js';
+import { type Clock, checkClock } from './clock.js';
 import type { Decision } from './decision.js';
 import { RateLimitError } from './errors.js';
 import { MonotonicTime } from './monotonic-time.js';
@@ -93,6 +93,11 @@ export class KeyedLimiter {
   /** Most tokens each bucket holds. */
   get capacity(): number {
     return this.#capacity;
+  }
+
+  /** The clock this limiter reads and arms its timer on. */
+  get clock(): Clock {
+    return this.#time.clock;
   }
 
   /** Tokens added to each bucket per second. */

@@ -73,12 +73,16 @@ export function throttle<This, A extends unknown[], R>(
 export interface BucketReserver {
   reserve(cost?: number): Reservation;
   refund(amount: number): void;
+  /** The limiter's clock, which `acquireAll` waits on. */
+  readonly clock?: Clock;
 }
 
 /** A keyed limiter that can reserve and refund: KeyedLimiter, or any with the same methods. */
 export interface KeyedReserver {
   reserve(key: string, cost?: number): Reservation;
   refund(key: string, amount: number): void;
+  /** The limiter's clock, which `acquireAll` waits on. */
+  readonly clock?: Clock;
 }
 
 /** One limit of `acquireAll`: `[bucket, cost]` or `[keyed, key, cost]`. */
@@ -86,7 +90,7 @@ export type Limit = readonly [BucketReserver, number] | readonly [KeyedReserver,
 
 /** Options of `acquireAll`. */
 export interface AcquireAllOptions extends AcquireOptions {
-  /** The clock to wait on: the limiters' own when they run on a fake one. @default defaultClock */
+  /** The clock to wait on. @default the clock of the first limit's limiter (so fake time works), else defaultClock */
   readonly clock?: Clock | undefined;
 }
 
@@ -105,7 +109,7 @@ export async function acquireAll(limits: readonly Limit[], options: AcquireAllOp
   if (!Array.isArray(limits)) throw invalid('limits', 'an array of [limiter, cost] or [limiter, key, cost]', limits);
   const { signal, maxWaitMs = Infinity, clock: givenClock } = options;
   if (maxWaitMs !== Infinity) finiteNumber('maxWaitMs', maxWaitMs, 0);
-  const clock = checkClock(givenClock);
+  const clock = checkClock(givenClock ?? limits[0]?.[0].clock);
   signal?.throwIfAborted();
   const reservations: Reservation[] = [];
   // Gives every place back; one whose instant has passed (it was granted at once, or

@@ -1,4 +1,4 @@
-import { checkClock } from './clock.js';
+import { type Clock, checkClock } from './clock.js';
 import type { Decision } from './decision.js';
 import { RateLimitError } from './errors.js';
 import { MonotonicTime } from './monotonic-time.js';
@@ -83,6 +83,11 @@ export class TokenBucket {
   /** Most tokens the bucket holds. */
   get capacity(): number {
     return this.#capacity;
+  }
+
+  /** The clock this limiter reads and arms its timer on. */
+  get clock(): Clock {
+    return this.#time.clock;
   }
 
   /** Tokens added per second. */

@@ -83,7 +83,8 @@ describe('acquireAll', () => {
     const requestsPerMinute = new TokenBucket({ capacity: 2, refillPerSecond: 1, initialTokens: 0, clock });
     const tokensPerMinute = new KeyedLimiter({ capacity: 1_000, refillPerSecond: 500, clock });
     const log: string[] = [];
-    void track(acquireAll([[requestsPerMinute, 1], [tokensPerMinute, 'model', 1_000]], { clock }), log, 'both');
+    // No clock given: acquireAll waits on the limiters' own (fake) clock.
+    void track(acquireAll([[requestsPerMinute, 1], [tokensPerMinute, 'model', 1_000]]), log, 'both');
     expect(tokensPerMinute.available('model')).toBe(0);
     await fake.tickAsync(999);
     expect(log).toEqual([]);
