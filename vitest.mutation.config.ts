@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+// The unit tests that exercise src/ directly, for mutation testing: the long runs, real
+// processes, servers, packaging and examples are left to `npm test`.
+export default defineConfig({
+  test: {
+    include: [
+      'test/acquire.test.ts',
+      'test/fake-time.test.ts',
+      'test/http.test.ts',
+      'test/keyed-limiter.test.ts',
+      'test/outbound.test.ts',
+      'test/properties.test.ts',
+      'test/settlement.test.ts',
+      'test/take.test.ts',
+      'test/token-bucket.test.ts',
+    ],
+    testTimeout: 30_000,
+  },
+});
