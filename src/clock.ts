@@ -28,6 +28,10 @@ export interface Clock {
  * defaultClock reads the global `performance.now()` and uses the global `setTimeout` and
  * `clearTimeout`, looked up at each call, so that `FakeTimers.install()` after
  * import still takes effect. Its timers keep a Node process alive while someone waits.
+ * @example
+ * ```ts
+ * const bucket = new TokenBucket({ capacity: 5, refillPerSecond: 1, clock: defaultClock }); // the same as leaving clock out
+ * ```
  */
 export const defaultClock: Clock = {
   // Bare global names, not `globalThis.x`: still looked up at each call, but through the

@@ -6,17 +6,35 @@
 import type { Decision } from './decision.js';
 import { invalid } from './validate.js';
 
-/** A keyed limiter that decides in one call: KeyedLimiter, or any with the same `take`. */
+/**
+ * A keyed limiter that decides in one call: KeyedLimiter, or any with the same `take`.
+ * @example
+ * ```ts
+ * const limiter: KeyedTaker = new KeyedLimiter({ capacity: 10, refillPerSecond: 5 });
+ * ```
+ */
 export interface KeyedTaker {
   take(key: string, cost?: number): Decision | Promise<Decision>;
   readonly capacity: number;
   readonly refillPerSecond: number;
 }
 
-/** Which rate-limit header fields to send on every response. */
+/**
+ * Which rate-limit header fields to send on every response.
+ * @example
+ * ```ts
+ * rateLimit({ limiter, headers: 'both' }); // draft and X-RateLimit-* fields
+ * ```
+ */
 export type HeaderSet = 'draft' | 'legacy' | 'both' | 'none';
 
-/** Options shared by every HTTP guard; `Req` is the framework's request. */
+/**
+ * Options shared by every HTTP guard; `Req` is the framework's request.
+ * @example
+ * ```ts
+ * rateLimit({ limiter, key: (req) => String(req.headers.authorization), cost: () => 2, trustProxy: 1 });
+ * ```
+ */
 export interface HttpLimitOptions<Req> {
   /** The limiter deciding each request, keyed by `key(req)`. */
   readonly limiter: KeyedTaker;
@@ -56,7 +74,13 @@ export interface HttpLimitOptions<Req> {
   readonly errorStatus?: number | undefined;
 }
 
-/** A response to send instead of the default: status, body and extra headers. */
+/**
+ * A response to send instead of the default: status, body and extra headers.
+ * @example
+ * ```ts
+ * rateLimit({ limiter, onLimited: () => ({ status: 429, body: 'slow down', headers: { 'Content-Type': 'text/plain' } }) });
+ * ```
+ */
 export interface LimitedResponse {
   readonly status: number;
   readonly body?: string | undefined;
@@ -164,7 +188,13 @@ function decider<Req>(options: HttpLimitOptions<Req>, needsKey: boolean): (req: 
   };
 }
 
-/** The response a Connect/Express middleware writes to: Node's ServerResponse shape. */
+/**
+ * The response a Connect/Express middleware writes to: Node's ServerResponse shape.
+ * @example
+ * ```ts
+ * createServer((req, res) => void guard(req, res, () => res.end('ok'))); // a ServerResponse fits
+ * ```
+ */
 export interface NodeLikeResponse {
   statusCode: number;
   setHeader(name: string, value: string): unknown;
@@ -197,7 +227,13 @@ export function rateLimit<Req extends object = NodeLikeRequest>(
   };
 }
 
-/** The reply a Fastify hook writes to: Fastify's FastifyReply shape. */
+/**
+ * The reply a Fastify hook writes to: Fastify's FastifyReply shape.
+ * @example
+ * ```ts
+ * app.addHook('onRequest', fastifyRateLimit({ limiter })); // a FastifyReply fits
+ * ```
+ */
 export interface FastifyLikeReply {
   header(name: string, value: string): unknown;
   code(status: number): unknown;
@@ -209,6 +245,10 @@ export interface FastifyLikeReply {
  * or on one route with `{ onRequest: fastifyRateLimit({ ... }) }`. The default key is
  * the socket's address (Fastify's own `trustProxy` is not consulted; set ours).
  * @throws {TypeError|RangeError} on bad options.
+ * @example
+ * ```ts
+ * app.addHook('onRequest', fastifyRateLimit({ limiter: new KeyedLimiter({ capacity: 10, refillPerSecond: 5 }) }));
+ * ```
  */
 export function fastifyRateLimit<Req extends object = NodeLikeRequest>(
   options: HttpLimitOptions<Req>,
@@ -227,7 +267,14 @@ export function fastifyRateLimit<Req extends object = NodeLikeRequest>(
   };
 }
 
-/** A fetch-standard guard: resolves to the refusal Response, or undefined to go on. */
+/**
+ * A fetch-standard guard: resolves to the refusal Response, or undefined to go on.
+ * @example
+ * ```ts
+ * const refused = await guard(request);
+ * return refused ?? guard.withHeaders(request, await handle(request));
+ * ```
+ */
 export interface FetchGuard {
   (request: Request): Promise<Response | undefined>;
   /** Returns `response` with the rate-limit headers decided for `request` (a copy when its headers are immutable). */

@@ -21,7 +21,13 @@ import { MILLI, covers, spend } from './refill.js';
 import { finiteNumber, invalid, stringKey } from './validate.js';
 import { type Entry, Lane, WaitScheduler } from './wait-scheduler.js';
 
-/** Options of a KeyedLimiter. */
+/**
+ * Options of a KeyedLimiter.
+ * @example
+ * ```ts
+ * const options: KeyedLimiterOptions = { capacity: 5, refillPerSecond: 1, maxKeys: 100_000 };
+ * ```
+ */
 export interface KeyedLimiterOptions extends LimitOptions {
   /**
    * Most buckets held in memory, a whole number >= 1 or Infinity. Past it, the least
@@ -32,7 +38,13 @@ export interface KeyedLimiterOptions extends LimitOptions {
   readonly maxKeys?: number | undefined;
 }
 
-/** Counters of a KeyedLimiter since it was created, from `stats()`. */
+/**
+ * Counters of a KeyedLimiter since it was created, from `stats()`.
+ * @example
+ * ```ts
+ * const { evicted } = new KeyedLimiter({ capacity: 5, refillPerSecond: 1 }).stats();
+ * ```
+ */
 export interface KeyedLimiterStats extends LimiterStats {
   /** Buckets dropped: full ones (invisible) and, past `maxKeys`, least recently used ones. */
   readonly evicted: number;

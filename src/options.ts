@@ -3,7 +3,13 @@ import { RateLimitError } from './errors.js';
 import { MILLI } from './refill.js';
 import { invalid, finiteNumber } from './validate.js';
 
-/** Options of `acquire`. */
+/**
+ * Options of `acquire`.
+ * @example
+ * ```ts
+ * await bucket.acquire(1, { signal: AbortSignal.timeout(5_000), maxWaitMs: 2_000 });
+ * ```
+ */
 export interface AcquireOptions {
   /** Aborts the wait: the promise rejects with `signal.reason` and the caller leaves the line. */
   readonly signal?: AbortSignal | undefined;
@@ -28,7 +34,13 @@ export function checkAcquireOptions(options: AcquireOptions | undefined): [Abort
   return [signal, maxWaitMs];
 }
 
-/** Options shared by TokenBucket and KeyedLimiter. */
+/**
+ * Options shared by TokenBucket and KeyedLimiter.
+ * @example
+ * ```ts
+ * const options: LimitOptions = { capacity: 10, refillPerSecond: 2.5 }; // bursts of 10, 150 per minute
+ * ```
+ */
 export interface LimitOptions {
   /** Most tokens a bucket holds: the largest burst, and the largest cost one call may take. A finite number > 0. */
   readonly capacity: number;
@@ -43,7 +55,13 @@ export interface LimitOptions {
   readonly onDeny?: ((denial: Denial) => void) | undefined;
 }
 
-/** What `onDeny` is told about a refused request. */
+/**
+ * What `onDeny` is told about a refused request.
+ * @example
+ * ```ts
+ * new KeyedLimiter({ capacity: 5, refillPerSecond: 1, onDeny: ({ key, retryAfterMs }) => console.warn(`${key} limited for ${retryAfterMs} ms`) });
+ * ```
+ */
 export interface Denial {
   /** The bucket's key; undefined for a TokenBucket. */
   readonly key: string | undefined;
@@ -53,7 +71,13 @@ export interface Denial {
   readonly retryAfterMs: number;
 }
 
-/** Counters since a limiter was created, from `stats()`. */
+/**
+ * Counters since a limiter was created, from `stats()`.
+ * @example
+ * ```ts
+ * const { granted, denied, waitedMsTotal } = bucket.stats();
+ * ```
+ */
 export interface LimiterStats {
   /** Requests granted: by tryAcquire, take, acquire (at once or after waiting) and reserve. */
   readonly granted: number;
@@ -65,7 +89,14 @@ export interface LimiterStats {
   readonly waitedMsTotal: number;
 }
 
-/** A place taken in line by `reserve`: act after `delayMs`, or `cancel()` to give the tokens back. */
+/**
+ * A place taken in line by `reserve`: act after `delayMs`, or `cancel()` to give the tokens back.
+ * @example
+ * ```ts
+ * const { delayMs, cancel } = bucket.reserve(2);
+ * const timer = setTimeout(send, delayMs); // or: clearTimeout(timer); cancel();
+ * ```
+ */
 export interface Reservation {
   /** Milliseconds to wait before acting; 0 means now. Fixed once given: later charges, pauses and reconfiguration do not move it. */
   readonly delayMs: number;

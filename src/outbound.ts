@@ -8,17 +8,35 @@ import { RateLimitError } from './errors.js';
 import type { AcquireOptions, Reservation } from './options.js';
 import { finiteNumber, invalid } from './validate.js';
 
-/** A limiter of one bucket: TokenBucket, or any with the same `acquire`. */
+/**
+ * A limiter of one bucket: TokenBucket, or any with the same `acquire`.
+ * @example
+ * ```ts
+ * const limiter: BucketLimiter = new TokenBucket({ capacity: 5, refillPerSecond: 1 });
+ * ```
+ */
 export interface BucketLimiter {
   acquire(cost?: number, options?: AcquireOptions): Promise<void>;
 }
 
-/** A keyed limiter: KeyedLimiter, or any with the same `acquire`. */
+/**
+ * A keyed limiter: KeyedLimiter, or any with the same `acquire`.
+ * @example
+ * ```ts
+ * const limiter: KeyedAcquirer = new KeyedLimiter({ capacity: 5, refillPerSecond: 1 });
+ * ```
+ */
 export interface KeyedAcquirer {
   acquire(key: string, cost?: number, options?: AcquireOptions): Promise<void>;
 }
 
-/** Options of `throttle`; `A` is the wrapped function's parameters. */
+/**
+ * Options of `throttle`; `A` is the wrapped function's parameters.
+ * @example
+ * ```ts
+ * throttle(embed, tokensPerMinute, { cost: (texts: string[]) => texts.length, maxWaitMs: 60_000 });
+ * ```
+ */
 export interface ThrottleOptions<A extends unknown[]> {
   /** Tokens each call costs: a number, or a function of the call's arguments. @default 1 */
   readonly cost?: number | ((...args: A) => number) | undefined;
@@ -69,7 +87,13 @@ export function throttle<This, A extends unknown[], R>(
   };
 }
 
-/** A limiter that can reserve and refund: TokenBucket, or any with the same methods. */
+/**
+ * A limiter that can reserve and refund: TokenBucket, or any with the same methods.
+ * @example
+ * ```ts
+ * const limit: Limit = [new TokenBucket({ capacity: 60, refillPerSecond: 1 }), 1];
+ * ```
+ */
 export interface BucketReserver {
   reserve(cost?: number): Reservation;
   refund(amount: number): void;
@@ -77,7 +101,13 @@ export interface BucketReserver {
   readonly clock?: Clock;
 }
 
-/** A keyed limiter that can reserve and refund: KeyedLimiter, or any with the same methods. */
+/**
+ * A keyed limiter that can reserve and refund: KeyedLimiter, or any with the same methods.
+ * @example
+ * ```ts
+ * const limit: Limit = [new KeyedLimiter({ capacity: 5, refillPerSecond: 1 }), userId, 1];
+ * ```
+ */
 export interface KeyedReserver {
   reserve(key: string, cost?: number): Reservation;
   refund(key: string, amount: number): void;
@@ -85,10 +115,22 @@ export interface KeyedReserver {
   readonly clock?: Clock;
 }
 
-/** One limit of `acquireAll`: `[bucket, cost]` or `[keyed, key, cost]`. */
+/**
+ * One limit of `acquireAll`: `[bucket, cost]` or `[keyed, key, cost]`.
+ * @example
+ * ```ts
+ * await acquireAll([[globalLimit, 1], [perUser, userId, 1]]);
+ * ```
+ */
 export type Limit = readonly [BucketReserver, number] | readonly [KeyedReserver, string, number];
 
-/** Options of `acquireAll`. */
+/**
+ * Options of `acquireAll`.
+ * @example
+ * ```ts
+ * await acquireAll(limits, { maxWaitMs: 10_000, signal: request.signal });
+ * ```
+ */
 export interface AcquireAllOptions extends AcquireOptions {
   /** The clock to wait on. @default the clock of the first limit's limiter (so fake time works), else defaultClock */
   readonly clock?: Clock | undefined;
@@ -153,17 +195,35 @@ export async function acquireAll(limits: readonly Limit[], options: AcquireAllOp
   });
 }
 
-/** A limiter `limitFetch` can pause: TokenBucket or KeyedLimiter. */
+/**
+ * A limiter `limitFetch` can pause: TokenBucket or KeyedLimiter.
+ * @example
+ * ```ts
+ * limitFetch(fetch, new TokenBucket({ capacity: 5, refillPerSecond: 1 }));
+ * ```
+ */
 export interface PausableBucket extends BucketLimiter {
   pauseFor(ms: number): void;
 }
 
-/** A keyed limiter `limitFetch` can pause. */
+/**
+ * A keyed limiter `limitFetch` can pause.
+ * @example
+ * ```ts
+ * limitFetch(fetch, new KeyedLimiter({ capacity: 5, refillPerSecond: 1 }), { key: (input) => new URL(String(input)).host });
+ * ```
+ */
 export interface PausableKeyed extends KeyedAcquirer {
   pauseFor(ms: number): void;
 }
 
-/** Options of `limitFetch`. */
+/**
+ * Options of `limitFetch`.
+ * @example
+ * ```ts
+ * limitFetch(fetch, bucket, { retries: 2, cost: () => 1, maxWaitMs: 30_000 });
+ * ```
+ */
 export interface LimitFetchOptions {
   /** Tokens a request costs, or a function of its input and init. @default 1 */
   readonly cost?: number | ((input: RequestInfo | URL, init?: RequestInit) => number) | undefined;
@@ -182,6 +242,11 @@ export interface LimitFetchOptions {
 /**
  * Returns the number of milliseconds a `Retry-After` value asks to wait: delay-seconds or
  * an HTTP-date (against the wall clock); undefined when absent or unreadable.
+ * @example
+ * ```ts
+ * parseRetryAfter('120'); // 120000
+ * parseRetryAfter('Wed, 21 Oct 2026 07:28:00 GMT'); // ms until then
+ * ```
  */
 export function parseRetryAfter(value: string | null, nowEpochMs = Date.now()): number | undefined {
   if (value === null) return undefined;

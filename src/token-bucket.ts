@@ -20,7 +20,13 @@ import { MILLI, covers, spend } from './refill.js';
 import { finiteNumber } from './validate.js';
 import { type Entry, Lane, WaitScheduler } from './wait-scheduler.js';
 
-/** Options of a TokenBucket. */
+/**
+ * Options of a TokenBucket.
+ * @example
+ * ```ts
+ * const options: TokenBucketOptions = { capacity: 10, refillPerSecond: 1, initialTokens: 0 }; // starts empty
+ * ```
+ */
 export interface TokenBucketOptions extends LimitOptions {
   /** Tokens in the bucket when it is created, from 0 to `capacity`. @default capacity (a full bucket) */
   readonly initialTokens?: number | undefined;

@@ -2,17 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeyedLimiter, TokenBucket } from '../src/index.js';
 import { fakeClock, manualClock } from './support/fake-clock.js';
+import { mulberry32 } from './support/random.js';
 import { ReferenceBucket, ReferenceKeyed } from './reference-model.js';
 
-/** A small seeded PRNG (mulberry32), so that long runs are repeatable. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Returns the largest total cost admitted in any window [grant i, grant j], minus the bound for that window. */
 function worstExcess(grants: { atMs: number; cost: number }[], capacity: number, refillPerSecond: number): number {
