@@ -9,6 +9,7 @@ export default defineConfig({
       'test/fake-time.test.ts',
       'test/http.test.ts',
       'test/keyed-limiter.test.ts',
+      'test/messages.test.ts',
       'test/outbound.test.ts',
       'test/properties.test.ts',
       'test/settlement.test.ts',
