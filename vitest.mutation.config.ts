@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: [
       'test/acquire.test.ts',
+      'test/bookkeeping.test.ts',
       'test/fake-time.test.ts',
       'test/http.test.ts',
       'test/keyed-limiter.test.ts',

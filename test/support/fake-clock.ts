@@ -11,13 +11,22 @@ export interface FakeClock {
   readonly delaysMs: number[];
 }
 
-/** Returns a Clock on `@sinonjs/fake-timers`' createClock(), starting at `startMs`. */
+/**
+ * Where the limiters' clocks start by default: not at 0, so that arithmetic on the time
+ * (`level + now * rate`) is tested at instants where a sign or operator error shows.
+ */
+export const ORIGIN_MS = 1_000_000;
+
+/**
+ * Returns a Clock on `@sinonjs/fake-timers`' createClock(), starting at `startMs`; the
+ * limiter reads `fake.now + ORIGIN_MS`, so expectations on `fake.now` stay relative.
+ */
 export function fakeClock(startMs = 0): FakeClock {
   const fake = FakeTimers.createClock(startMs);
   const armed = new Set<unknown>();
   const delaysMs: number[] = [];
   const clock: Clock = {
-    now: () => fake.now,
+    now: () => fake.now + ORIGIN_MS,
     setTimeout: (callback, ms) => {
       delaysMs.push(ms);
       const handle = fake.setTimeout(() => {
@@ -35,12 +44,12 @@ export function fakeClock(startMs = 0): FakeClock {
   return { fake, clock, armedTimers: () => armed.size, delaysMs };
 }
 
-/** A clock whose time is set by hand; its timers never fire. */
+/** A clock whose time is set by hand (`ms`, read as `ORIGIN_MS + ms`); its timers never fire. */
 export function manualClock(startMs = 0): Clock & { ms: number } {
   return {
     ms: startMs,
     now() {
-      return this.ms;
+      return ORIGIN_MS + this.ms;
     },
     setTimeout: () => undefined,
     clearTimeout: () => undefined,
