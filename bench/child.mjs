@@ -11,35 +11,27 @@ function countTimers() {
   const active = new Set();
   const counts = { created: 0, peak: 0 };
   const { setTimeout: realSet, clearTimeout: realClear, setInterval: realEvery, clearInterval: realStop } = globalThis;
+  const track = (handle) => {
+    active.add(handle);
+    counts.created++;
+    counts.peak = Math.max(counts.peak, active.size);
+    return handle;
+  };
+  const untrack = (clear) => (handle) => {
+    active.delete(handle);
+    clear(handle);
+  };
   globalThis.setTimeout = (callback, ms, ...args) => {
-    const handle = realSet(
-      (...callbackArgs) => {
-        active.delete(handle);
-        callback(...callbackArgs);
-      },
-      ms,
-      ...args,
-    );
-    active.add(handle);
-    counts.created++;
-    counts.peak = Math.max(counts.peak, active.size);
-    return handle;
+    // A one-shot timer stops counting as active once it has fired.
+    const handle = realSet((...callbackArgs) => {
+      active.delete(handle);
+      callback(...callbackArgs);
+    }, ms, ...args);
+    return track(handle);
   };
-  globalThis.clearTimeout = (handle) => {
-    active.delete(handle);
-    realClear(handle);
-  };
-  globalThis.setInterval = (callback, ms, ...args) => {
-    const handle = realEvery(callback, ms, ...args);
-    active.add(handle);
-    counts.created++;
-    counts.peak = Math.max(counts.peak, active.size);
-    return handle;
-  };
-  globalThis.clearInterval = (handle) => {
-    active.delete(handle);
-    realStop(handle);
-  };
+  globalThis.setInterval = (callback, ms, ...args) => track(realEvery(callback, ms, ...args));
+  globalThis.clearTimeout = untrack(realClear);
+  globalThis.clearInterval = untrack(realStop);
   return counts;
 }
 

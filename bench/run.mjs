@@ -2,7 +2,7 @@
 // markdown table per scenario; writes the same to bench/RESULTS.md.
 // Usage: npm run bench   (builds first)   |   node bench/run.mjs --quick  (fewer runs)
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -163,4 +163,3 @@ say();
 
 writeFileSync(new URL('./RESULTS.md', import.meta.url), `${output.join('\n').trimEnd()}\n`);
 console.error(`\nWrote bench/RESULTS.md in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s.`);
-void readFileSync;
