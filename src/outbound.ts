@@ -6,6 +6,7 @@
 import { type Clock, checkClock } from './clock.js';
 import { RateLimitError } from './errors.js';
 import type { AcquireOptions, Reservation } from './options.js';
+import { sleep } from './sleep.js';
 import { finiteNumber, invalid } from './validate.js';
 
 /**
@@ -180,19 +181,13 @@ export async function acquireAll(limits: readonly Limit[], options: AcquireAllOp
     throw new RateLimitError(delayMs);
   }
   if (delayMs === 0) return;
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clock.clearTimeout(timer);
-      cancelAll();
-      reject(signal!.reason);
-    };
-    // Whole milliseconds, rounded up: a timer must not fire before the latest reservation.
-    const timer = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.ceil(delayMs));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  try {
+    // Whole milliseconds, rounded up: it must not wake before the latest reservation.
+    await sleep(clock, delayMs, signal);
+  } catch (error) {
+    cancelAll();
+    throw error;
+  }
 }
 
 /**
