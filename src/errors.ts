@@ -16,8 +16,13 @@ export class RateLimitError extends Error {
   /** Milliseconds until the same request could be served; `Infinity` when it never can. */
   readonly retryAfterMs: number;
 
-  constructor(retryAfterMs: number, message = `Rate limit exceeded: retry after ${retryAfterMs} ms`) {
-    super(message);
+  /**
+   * @param retryAfterMs - milliseconds until the same request could be served; Infinity when never.
+   * @param message - the text; by default it states `retryAfterMs`.
+   * @param options - `cause`: the error behind a refusal (a failed Redis command, for one).
+   */
+  constructor(retryAfterMs: number, message = `Rate limit exceeded: retry after ${retryAfterMs} ms`, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'RateLimitError';
     this.retryAfterMs = retryAfterMs;
   }
