@@ -1,0 +1,529 @@
+import { type Clock, checkClock } from './clock.js';
+import type { Decision } from './decision.js';
+import { RateLimitError } from './errors.js';
+import { KeyedLimiter } from './keyed-limiter.js';
+import { type AcquireOptions, type Denial, type LimiterStats, admit, checkLimitOptions, checkOnDeny } from './options.js';
+import { type RedisClientLike, type SendCommand, commandSender } from './redis-client.js';
+import { DECIDE_SCRIPT, DECIDE_SCRIPT_SHA1 } from './redis-script.js';
+import { RedisTimeoutError } from './redis-timeout-error.js';
+import { sleep } from './sleep.js';
+import { finiteNumber, invalid, stringKey } from './validate.js';
+
+/**
+ * The methods of a KeyedLimiter a RedisKeyedLimiter falls back on (structural, so that a
+ * KeyedLimiter from any build of this package fits).
+ * @example
+ * ```ts
+ * const fallback: LocalKeyedLimiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 1 });
+ * ```
+ */
+export type LocalKeyedLimiter = Pick<KeyedLimiter, 'tryAcquire' | 'take' | 'acquire' | 'retryAfter' | 'available' | 'refund' | 'delete'>;
+
+/**
+ * What a RedisKeyedLimiter does while Redis fails or does not answer within `timeoutMs`:
+ * - `'allow'`: every request is granted (fail open);
+ * - `'deny'`: every request is refused, with `retryAfterMs` = `timeoutMs` (fail closed);
+ * - a local KeyedLimiter: decides in its place, so each process keeps the limit on its own.
+ * @example
+ * ```ts
+ * const onRedisError: RedisErrorPolicy = new KeyedLimiter({ capacity: 10, refillPerSecond: 1 });
+ * ```
+ */
+export type RedisErrorPolicy = 'allow' | 'deny' | LocalKeyedLimiter;
+
+/**
+ * Options of a RedisKeyedLimiter.
+ * @example
+ * ```ts
+ * const options: RedisKeyedLimiterOptions = { redis: new Redis(), capacity: 10, refillPerSecond: 1, prefix: 'api:' };
+ * ```
+ */
+export interface RedisKeyedLimiterOptions {
+  /** Your connected client: ioredis, node-redis, or any object with `sendCommand(args)`. */
+  readonly redis: RedisClientLike;
+  /** Put before each key to name its Redis key. @default 'fairbucket:' */
+  readonly prefix?: string | undefined;
+  /** Most tokens each bucket holds: the largest burst, and the largest cost one call may take. A finite number > 0. */
+  readonly capacity: number;
+  /** Tokens added to each bucket per second, continuously. A finite number >= 0; `0` makes the capacity a fixed quota. */
+  readonly refillPerSecond: number;
+  /**
+   * Longest wait for a Redis reply, in milliseconds (a whole number >= 1); a later reply is
+   * a failure, handled by `onRedisError`.
+   * @default 500
+   */
+  readonly timeoutMs?: number | undefined;
+  /**
+   * What to do while Redis fails: `'allow'`, `'deny'`, or a local KeyedLimiter that decides
+   * in its place until Redis answers again.
+   * @default a local KeyedLimiter with the same capacity and refillPerSecond
+   */
+  readonly onRedisError?: RedisErrorPolicy | undefined;
+  /** Called with every Redis failure: the client's error, or a RedisTimeoutError. Keep it cheap. */
+  readonly onError?: ((error: unknown) => void) | undefined;
+  /** Called each time a request is refused, like the in-memory limiters' `onDeny`. */
+  readonly onDeny?: ((denial: Denial) => void) | undefined;
+  /** Timers for sleeping waiters and for `timeoutMs`; never used for decisions. @default defaultClock */
+  readonly clock?: Clock | undefined;
+}
+
+/**
+ * Counters of a RedisKeyedLimiter in this process since it was created, from `stats()`.
+ * @example
+ * ```ts
+ * const { failures, fallbacks } = limiter.stats();
+ * ```
+ */
+export interface RedisLimiterStats extends LimiterStats {
+  /** Redis commands that failed or timed out. */
+  readonly failures: number;
+  /** Requests decided by `onRedisError` instead of Redis. */
+  readonly fallbacks: number;
+}
+
+/** One answer of the decision script. */
+interface Reply {
+  readonly granted: boolean;
+  /** Tokens after the decision; negative while reservations are owed. */
+  readonly tokens: number;
+  /** Milliseconds to wait for the tokens asked; Infinity when never. */
+  readonly waitMs: number;
+  /** Milliseconds until the bucket is full; Infinity when never. */
+  readonly fullMs: number;
+}
+
+type Operation = 'take' | 'reserve' | 'refund' | 'peek';
+
+/** Reads a `%.17g` number of the script's reply; -1 means never. */
+function replyNumber(value: unknown): number {
+  const number = Number(String(value));
+  if (Number.isNaN(number)) throw new TypeError(`Unexpected reply from the Redis script: ${String(value)}`);
+  return number === -1 ? Infinity : number;
+}
+
+function parseReply(reply: unknown): Reply {
+  if (!Array.isArray(reply) || reply.length !== 4) throw new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`);
+  return {
+    granted: Number(reply[0]) === 1,
+    tokens: replyNumber(reply[1]),
+    waitMs: replyNumber(reply[2]),
+    fullMs: replyNumber(reply[3]),
+  };
+}
+
+/**
+ * RedisKeyedLimiter keeps one token bucket per key in Redis, shared by every process and
+ * server that uses the same Redis and prefix: one exact limit across all of them, with the
+ * semantics of KeyedLimiter. Every decision is one Lua script on one Redis key, in one
+ * round trip, judged on the Redis server's clock, so app servers whose clocks disagree
+ * still make the same decisions. A bucket is stored only while it is not full: its key
+ * expires the moment it would be full again. `acquire` reserves its place in Redis and
+ * sleeps once, with no polling; callers are served in the order their reservations reach
+ * Redis. When Redis fails or is slow, `onRedisError` decides, and Redis is used again as
+ * soon as it answers. Every method returns a promise and never throws synchronously.
+ *
+ * @example
+ * ```ts
+ * import Redis from 'ioredis';
+ * import { RedisKeyedLimiter } from 'fairbucket/redis';
+ *
+ * const perUser = new RedisKeyedLimiter({ redis: new Redis(), capacity: 10, refillPerSecond: 1 });
+ * if (!(await perUser.tryAcquire(userId))) return tooManyRequests(await perUser.retryAfter(userId));
+ * ```
+ */
+export class RedisKeyedLimiter {
+  readonly #send: SendCommand;
+  readonly #prefix: string;
+  readonly #capacity: number;
+  readonly #refillPerSecond: number;
+  /** capacity and refillPerSecond as the script reads them. */
+  readonly #limitArgs: [string, string];
+  readonly #timeoutMs: number;
+  readonly #clock: Clock;
+  readonly #policy: RedisErrorPolicy;
+  readonly #onError: ((error: unknown) => void) | undefined;
+  readonly #onDeny: ((denial: Denial) => void) | undefined;
+  /** Whether the last command answered; while not, requests go to the policy and a PING probes. */
+  #healthy = true;
+  #lastError: unknown;
+  #probing = false;
+  #nextProbeMs = -Infinity;
+  #granted = 0;
+  #denied = 0;
+  #waited = 0;
+  #waitedMsTotal = 0;
+  #failures = 0;
+  #fallbacks = 0;
+
+  /**
+   * Creates a limiter on Redis; it sends nothing until the first request.
+   * @throws {TypeError} when `redis` is not a client, or an option has the wrong type.
+   * @throws {RangeError} when `capacity` is not > 0, `refillPerSecond` is negative, a number is NaN or infinite, or `timeoutMs` is not a whole number >= 1.
+   */
+  constructor(options: RedisKeyedLimiterOptions) {
+    const [capacity, refillPerSecond] = checkLimitOptions(options);
+    this.#send = commandSender(options.redis);
+    const { prefix = 'fairbucket:', timeoutMs = 500, onRedisError, onError } = options;
+    if (typeof prefix !== 'string') throw invalid('prefix', 'a string', prefix);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw invalid('timeoutMs', 'a whole number >= 1', timeoutMs, true);
+    if (onError !== undefined && typeof onError !== 'function') throw invalid('onError', 'a function', onError);
+    if (
+      onRedisError !== undefined &&
+      onRedisError !== 'allow' &&
+      onRedisError !== 'deny' &&
+      typeof (onRedisError as Partial<LocalKeyedLimiter> | null)?.tryAcquire !== 'function'
+    ) {
+      throw invalid('onRedisError', "'allow', 'deny' or a KeyedLimiter", onRedisError);
+    }
+    this.#prefix = prefix;
+    this.#capacity = capacity;
+    this.#refillPerSecond = refillPerSecond;
+    this.#limitArgs = [String(capacity), String(refillPerSecond)];
+    this.#timeoutMs = timeoutMs;
+    this.#clock = checkClock(options.clock);
+    this.#policy = onRedisError ?? new KeyedLimiter({ capacity, refillPerSecond, clock: this.#clock });
+    this.#onError = onError;
+    this.#onDeny = checkOnDeny(options.onDeny);
+  }
+
+  /** Most tokens each bucket holds. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Tokens added to each bucket per second. */
+  get refillPerSecond(): number {
+    return this.#refillPerSecond;
+  }
+
+  /** The string put before each key to name its Redis key. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /** Whether Redis answered the last command; while false, `onRedisError` decides. */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  /**
+   * Takes `cost` tokens from `key`'s bucket if they are there and no reservation is owed
+   * on that key; one round trip.
+   * @param key - the bucket's key, any string; its Redis key is `prefix + key`.
+   * @param cost - tokens to take, a finite number >= 0. @default 1
+   * @returns whether the tokens were taken; false when `cost` exceeds the capacity (with
+   * no round trip).
+   * @throws {TypeError|RangeError} (as a rejection) when `key` is not a string or `cost` not a finite number >= 0.
+   */
+  async tryAcquire(key: string, cost = 1): Promise<boolean> {
+    return (await this.take(key, cost)).granted;
+  }
+
+  /**
+   * Takes `cost` tokens like `tryAcquire` and reports the decision with what rate-limit
+   * headers need; one round trip.
+   * @param key - the bucket's key, any string.
+   * @param cost - tokens to take, a finite number >= 0. @default 1
+   * @throws {TypeError|RangeError} (as a rejection) when `key` is not a string or `cost` not a finite number >= 0.
+   * @example
+   * ```ts
+   * const { granted, remaining, retryAfterMs } = await limiter.take(apiToken);
+   * ```
+   */
+  async take(key: string, cost = 1): Promise<Decision> {
+    stringKey(key);
+    finiteNumber('cost', cost, 0);
+    let decision: Decision;
+    if (cost > this.#capacity) {
+      decision = this.#decision(false, this.#capacity, Infinity, 0);
+    } else {
+      const reply = await this.#request('take', key, cost);
+      if (reply) {
+        decision = this.#decision(reply.granted, reply.tokens, reply.waitMs, reply.fullMs);
+      } else {
+        const policy = this.#policy;
+        decision =
+          policy === 'allow'
+            ? this.#decision(true, this.#capacity, 0, 0)
+            : policy === 'deny'
+              ? this.#decision(false, 0, this.#timeoutMs, this.#timeoutMs)
+              : policy.take(key, cost);
+      }
+    }
+    if (decision.granted) this.#granted++;
+    else this.#deny(key, cost, decision.retryAfterMs);
+    return decision;
+  }
+
+  /**
+   * Takes `cost` tokens from `key`'s bucket, waiting first if they are not there: the
+   * script reserves this caller's place in Redis (the bucket goes into debt, never by
+   * more than `maxWaitMs` allows) and replies with the exact wait; this caller then sleeps
+   * once. Callers on every process are served in the order their reservations reached
+   * Redis. An abort while waiting gives the reservation back.
+   * @param key - the bucket's key, any string.
+   * @param cost - tokens to take, a finite number >= 0 and <= capacity. @default 1
+   * @returns a promise that resolves when the tokens are taken. It rejects with a
+   * RateLimitError (taking nothing) when the wait would exceed `maxWaitMs` or can never
+   * end; with `signal.reason` when aborted; with a RangeError when `cost` exceeds the
+   * capacity; with a TypeError or RangeError on bad input. While Redis fails,
+   * `onRedisError` decides: `'allow'` resolves, `'deny'` rejects with a RateLimitError
+   * whose `cause` is the failure, a KeyedLimiter waits in it.
+   */
+  async acquire(key: string, cost = 1, options?: AcquireOptions): Promise<void> {
+    stringKey(key);
+    const admitted = admit(cost, options, this.#capacity);
+    if ('refusal' in admitted) throw admitted.refusal;
+    const { signal, maxWaitMs } = admitted;
+    const reply = await this.#request('reserve', key, cost, maxWaitMs === Infinity ? -1 : maxWaitMs, signal);
+    if (!reply) return this.#acquireInstead(key, cost, options);
+    if (!reply.granted) {
+      this.#deny(key, cost, reply.waitMs);
+      throw new RateLimitError(reply.waitMs);
+    }
+    this.#granted++;
+    if (reply.waitMs === 0) return;
+    try {
+      await sleep(this.#clock, reply.waitMs, signal);
+    } catch (reason) {
+      // Sent before the rejection is seen, so this client's next command already sees it.
+      this.#giveBack(key, cost);
+      throw reason;
+    }
+    this.#waited++;
+    this.#waitedMsTotal += reply.waitMs;
+  }
+
+  /**
+   * Returns the milliseconds until `tryAcquire(key, cost)` would succeed, behind every
+   * reservation owed on `key`: 0 means now, Infinity means never. Changes nothing.
+   * @throws {TypeError|RangeError} (as a rejection) on a bad key or cost.
+   */
+  async retryAfter(key: string, cost = 1): Promise<number> {
+    stringKey(key);
+    finiteNumber('cost', cost, 0);
+    if (cost > this.#capacity) return Infinity;
+    const reply = await this.#request('peek', key, cost);
+    if (reply) return reply.waitMs;
+    const policy = this.#policy;
+    return policy === 'allow' ? 0 : policy === 'deny' ? this.#timeoutMs : policy.retryAfter(key, cost);
+  }
+
+  /**
+   * Returns the tokens a `tryAcquire(key)` could take right now (fractional); 0 while
+   * reservations are owed on `key`. Changes nothing.
+   * @throws {TypeError} (as a rejection) when `key` is not a string.
+   */
+  async available(key: string): Promise<number> {
+    stringKey(key);
+    const reply = await this.#request('peek', key, 0);
+    if (reply) return Math.max(0, reply.tokens);
+    const policy = this.#policy;
+    return policy === 'allow' ? this.#capacity : policy === 'deny' ? 0 : policy.available(key);
+  }
+
+  /**
+   * Gives back `amount` tokens to `key`'s bucket, taken but not used, never above the
+   * capacity. While Redis fails, gives them to a KeyedLimiter policy instead.
+   * @throws {TypeError|RangeError} (as a rejection) on a bad key, or when `amount` is not a finite number >= 0.
+   */
+  async refund(key: string, amount: number): Promise<void> {
+    stringKey(key);
+    finiteNumber('amount', amount, 0);
+    const reply = await this.#request('refund', key, amount);
+    if (!reply && typeof this.#policy === 'object') this.#policy.refund(key, amount);
+  }
+
+  /**
+   * Forgets `key`'s bucket (it starts again full) in Redis, and in a KeyedLimiter policy.
+   * @returns whether Redis held a bucket for `key` (a full one is not held).
+   * @throws {TypeError} (as a rejection) when `key` is not a string; rejects with the
+   * failure when Redis fails or does not answer within `timeoutMs`.
+   */
+  async delete(key: string): Promise<boolean> {
+    stringKey(key);
+    if (typeof this.#policy === 'object') this.#policy.delete(key);
+    return Number(await this.#command(['DEL', this.#prefix + key])) === 1;
+  }
+
+  /** Returns the counters of this process's requests since the limiter was created. */
+  stats(): RedisLimiterStats {
+    return {
+      granted: this.#granted,
+      denied: this.#denied,
+      waited: this.#waited,
+      waitedMsTotal: this.#waitedMsTotal,
+      failures: this.#failures,
+      fallbacks: this.#fallbacks,
+    };
+  }
+
+  #decision(granted: boolean, tokens: number, waitMs: number, fullMs: number): Decision {
+    return { granted, remaining: Math.max(0, tokens), retryAfterMs: granted ? 0 : waitMs, resetAfterMs: fullMs, limit: this.#capacity };
+  }
+
+  #deny(key: string, cost: number, retryAfterMs: number): void {
+    this.#denied++;
+    this.#onDeny?.({ key, cost, retryAfterMs });
+  }
+
+  /** What acquire does when Redis cannot decide. */
+  #acquireInstead(key: string, cost: number, options: AcquireOptions | undefined): Promise<void> {
+    const policy = this.#policy;
+    if (policy === 'allow') {
+      this.#granted++;
+      return Promise.resolve();
+    }
+    if (policy === 'deny') {
+      this.#deny(key, cost, this.#timeoutMs);
+      return Promise.reject(
+        new RateLimitError(this.#timeoutMs, `Redis is unavailable: refused by onRedisError 'deny', retry after ${this.#timeoutMs} ms`, { cause: this.#lastError }),
+      );
+    }
+    return policy.acquire(key, cost, options).then(
+      () => void this.#granted++,
+      (reason: unknown) => {
+        if (reason instanceof RateLimitError) this.#deny(key, cost, reason.retryAfterMs);
+        throw reason;
+      },
+    );
+  }
+
+  /**
+   * Runs the script for one request. Resolves with its reply, or with undefined when Redis
+   * failed or did not answer in time (the policy decides); rejects only with
+   * `signal.reason`. A grant whose reply comes after its caller was answered otherwise
+   * (late, or aborted) is given back, so Redis never counts a request nobody acted on.
+   */
+  #request(operation: Operation, key: string, cost: number, maxWaitMs?: number, signal?: AbortSignal): Promise<Reply | undefined> {
+    if (!this.#healthy) {
+      this.#probe();
+      this.#fallbacks++;
+      return Promise.resolve(undefined);
+    }
+    const args = ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', this.#prefix + key, operation, ...this.#limitArgs, String(cost)];
+    if (maxWaitMs !== undefined) args.push(String(maxWaitMs));
+    const giveBackIfGranted = (reply: unknown) => {
+      try {
+        if (operation !== 'peek' && operation !== 'refund' && parseReply(reply).granted) this.#giveBack(key, cost);
+      } catch {
+        // A malformed late reply granted nothing we could give back.
+      }
+    };
+    return new Promise<Reply | undefined>((resolve, reject) => {
+      let answered = false;
+      const onAbort = () => {
+        answered = true;
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#evaluate(args, giveBackIfGranted).then(
+        (reply) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (answered) return giveBackIfGranted(reply);
+          answered = true;
+          try {
+            resolve(parseReply(reply));
+          } catch (error) {
+            this.#fail(error);
+            this.#fallbacks++;
+            resolve(undefined);
+          }
+        },
+        (error: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (answered) return;
+          answered = true;
+          this.#fail(error);
+          this.#fallbacks++;
+          resolve(undefined);
+        },
+      );
+    });
+  }
+
+  /** EVALSHA, falling back once to EVAL (which also caches the script) on NOSCRIPT. */
+  async #evaluate(args: string[], onLateReply?: (reply: unknown) => void): Promise<unknown> {
+    try {
+      return await this.#command(args, onLateReply);
+    } catch (error) {
+      if (!String((error as Error | undefined)?.message).startsWith('NOSCRIPT')) throw error;
+      return this.#command(['EVAL', DECIDE_SCRIPT, ...args.slice(2)], onLateReply);
+    }
+  }
+
+  /**
+   * Sends one command; rejects with a RedisTimeoutError when no reply came within
+   * `timeoutMs`, and hands a reply that comes later to `onLateReply`. The timeout is judged
+   * one timer turn later, so that a reply already received while the event loop was busy
+   * is not discarded.
+   */
+  #command(args: string[], onLateReply?: (reply: unknown) => void): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let pending: Promise<unknown>;
+      try {
+        pending = Promise.resolve(this.#send(args));
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      let timer = this.#clock.setTimeout(() => {
+        timer = this.#clock.setTimeout(() => {
+          if (settled) return;
+          settled = true;
+          if (onLateReply) pending.then(onLateReply, () => {});
+          reject(new RedisTimeoutError(this.#timeoutMs));
+        }, 1);
+      }, this.#timeoutMs);
+      pending.then(
+        (reply) => {
+          if (settled) return;
+          settled = true;
+          this.#clock.clearTimeout(timer);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          this.#clock.clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Gives `cost` tokens back to `key` in Redis, not waiting for the answer. */
+  #giveBack(key: string, cost: number): void {
+    this.#evaluate(['EVALSHA', DECIDE_SCRIPT_SHA1, '1', this.#prefix + key, 'refund', ...this.#limitArgs, String(cost)]).catch((error: unknown) =>
+      this.#fail(error),
+    );
+  }
+
+  #fail(error: unknown): void {
+    this.#failures++;
+    this.#healthy = false;
+    this.#lastError = error;
+    this.#nextProbeMs = -Infinity;
+    this.#onError?.(error);
+  }
+
+  /** Sends one PING at a time, at most once per `timeoutMs`, until Redis answers. */
+  #probe(): void {
+    const nowMs = this.#clock.now();
+    if (this.#probing || nowMs < this.#nextProbeMs) return;
+    this.#probing = true;
+    this.#nextProbeMs = nowMs + this.#timeoutMs;
+    this.#command(['PING']).then(
+      () => {
+        this.#probing = false;
+        this.#healthy = true;
+      },
+      (error: unknown) => {
+        this.#probing = false;
+        this.#failures++;
+        this.#lastError = error;
+        this.#onError?.(error);
+      },
+    );
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * `fairbucket/redis`: one limit shared by every process through Redis, with your own
+ * client (ioredis, node-redis, or any `sendCommand(args)`); no runtime dependency.
+ */
+export {
+  type LocalKeyedLimiter,
+  RedisKeyedLimiter,
+  type RedisErrorPolicy,
+  type RedisKeyedLimiterOptions,
+  type RedisLimiterStats,
+} from './redis-keyed-limiter.js';
+export type { RedisClientLike } from './redis-client.js';
+export { RedisTimeoutError } from './redis-timeout-error.js';
+export { RateLimitError } from './errors.js';
+export type { AcquireOptions, Denial } from './options.js';
+export type { Decision } from './decision.js';
+export type { Clock } from './clock.js';

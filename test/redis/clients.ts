@@ -1,0 +1,42 @@
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { inject } from 'vitest';
+import type { RedisClientLike } from '../../src/redis.js';
+import { RespClient } from '../support/resp-client.js';
+
+/** The Redis these tests use ('' when none: the Redis suites are then skipped). */
+export const redisUrl = inject('redisUrl');
+
+/** Whether a test may start its own redis-server (to stop and restart it). */
+export const redisServerBinary = inject('redisServerBinary');
+
+/** A connected client of one kind, and how to close it. */
+export interface TestClient {
+  readonly redis: RedisClientLike;
+  close(): Promise<void>;
+}
+
+/** The three kinds of client a user may pass: ioredis, node-redis, and a bare sendCommand. */
+export const clientKinds: Record<string, (url?: string) => Promise<TestClient>> = {
+  ioredis: async (url = redisUrl) => {
+    const redis = new Redis(url, { lazyConnect: true });
+    redis.on('error', () => {});
+    await redis.connect();
+    return { redis, close: async () => redis.disconnect() };
+  },
+  'node-redis': async (url = redisUrl) => {
+    const redis = createClient({ url });
+    redis.on('error', () => {});
+    await redis.connect();
+    return { redis, close: async () => void (await redis.close()) };
+  },
+  sendCommand: async (url = redisUrl) => {
+    const redis = await RespClient.connect(url);
+    return { redis, close: async () => redis.close() };
+  },
+};
+
+/** Returns a key no other test uses. */
+export function uniqueKey(name: string): string {
+  return `${name}:${process.pid}:${Math.random().toString(36).slice(2)}`;
+}

@@ -1,0 +1,274 @@
+import { describe, expect, it } from 'vitest';
+import { KeyedLimiter, RateLimitError } from '../../src/index.js';
+import { RedisKeyedLimiter, type RedisKeyedLimiterOptions, RedisTimeoutError } from '../../src/redis.js';
+import { fakeClock } from '../support/fake-clock.js';
+
+// The failure policy is logic: it runs here on fake time, against a client whose replies
+// the test hands out one by one (the real-Redis faults are in faults.test.ts).
+
+/** A client whose every command waits until the test answers or fails it. */
+function scriptedClient() {
+  const pending: { args: string[]; resolve(reply: unknown): void; reject(error: unknown): void }[] = [];
+  return {
+    pending,
+    redis: {
+      sendCommand: (args: string[]) => new Promise<unknown>((resolve, reject) => pending.push({ args, resolve, reject })),
+    },
+    /** The operations (script op, or command name) sent so far, in order. */
+    sent: () => pending.map(({ args }) => (args[0] === 'EVALSHA' ? `${args[4]} ${args[7]}` : args[0])),
+  };
+}
+
+/** A script reply: granted, tokens after, wait in ms, ms until full. */
+const reply = (granted: 0 | 1, tokens: number, waitMs = 0, fullMs = 0) => [granted, String(tokens), String(waitMs), String(fullMs)];
+
+/** Lets every settled promise run its callbacks. */
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+function setUp(options: Partial<RedisKeyedLimiterOptions> = {}) {
+  const { fake, clock, armedTimers } = fakeClock();
+  const client = scriptedClient();
+  const errors: unknown[] = [];
+  const limiter = new RedisKeyedLimiter({
+    redis: client.redis,
+    capacity: 2,
+    refillPerSecond: 1,
+    timeoutMs: 100,
+    clock,
+    onError: (error) => errors.push(error),
+    ...options,
+  });
+  return { fake, armedTimers, client, errors, limiter };
+}
+
+describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
+  it('waits timeoutMs, then one more timer turn, before it gives up on a reply', async () => {
+    const { fake, armedTimers, client, errors, limiter } = setUp({ onRedisError: 'deny' });
+    let answer: boolean | undefined;
+    void limiter.tryAcquire('u').then((granted) => (answer = granted));
+    await fake.tickAsync(100);
+    expect(answer).toBeUndefined();
+    await fake.tickAsync(1);
+    expect(answer).toBe(false);
+    expect(errors).toEqual([new RedisTimeoutError(100)]);
+    expect(limiter.stats()).toMatchObject({ denied: 1, failures: 1, fallbacks: 1 });
+    expect(limiter.healthy).toBe(false);
+    expect(armedTimers()).toBe(0);
+    expect(client.sent()).toEqual(['take 1']);
+  });
+
+  it("answers by the policy at once while Redis is down, and probes with one PING per timeoutMs", async () => {
+    const { fake, client, limiter } = setUp({ onRedisError: 'allow' });
+    const first = limiter.tryAcquire('u');
+    await fake.tickAsync(101);
+    expect(await first).toBe(true);
+    expect(await limiter.tryAcquire('u')).toBe(true); // at once: no timer ran
+    expect(await limiter.tryAcquire('u')).toBe(true);
+    expect(client.sent()).toEqual(['take 1', 'PING']);
+    await fake.tickAsync(101); // the probe times out too
+    await limiter.tryAcquire('u');
+    expect(client.sent()).toEqual(['take 1', 'PING', 'PING']);
+    client.pending[2]!.resolve('PONG');
+    await flush();
+    expect(limiter.healthy).toBe(true);
+    const backOnRedis = limiter.tryAcquire('u');
+    client.pending[3]!.resolve(reply(0, 0.5, 500));
+    expect(await backOnRedis).toBe(false);
+    expect(client.sent()).toEqual(['take 1', 'PING', 'PING', 'take 1']);
+  });
+
+  it('gives a grant back when its reply comes after the caller was answered by the policy', async () => {
+    const { fake, client, limiter } = setUp({ onRedisError: 'deny' });
+    const answer = limiter.tryAcquire('u', 2);
+    await fake.tickAsync(101);
+    expect(await answer).toBe(false);
+    client.pending[0]!.resolve(reply(1, 0));
+    await flush();
+    expect(client.sent()).toEqual(['take 2', 'refund 2']);
+  });
+
+  it('gives nothing back for a late refusal', async () => {
+    const { fake, client, limiter } = setUp({ onRedisError: 'deny' });
+    const answer = limiter.tryAcquire('u', 2);
+    await fake.tickAsync(101);
+    await answer;
+    client.pending[0]!.resolve(reply(0, 1, 1000));
+    await flush();
+    expect(client.sent()).toEqual(['take 2']);
+  });
+
+  it('rejects acquire with signal.reason at once when aborted in flight, and gives a later grant back', async () => {
+    const { client, limiter, armedTimers } = setUp();
+    const controller = new AbortController();
+    const waiting = limiter.acquire('u', 1, { signal: controller.signal });
+    controller.abort(new Error('gone'));
+    await expect(waiting).rejects.toThrow('gone');
+    client.pending[0]!.resolve(reply(1, -1, 1000));
+    await flush();
+    expect(client.sent()).toEqual(['reserve 1', 'refund 1']);
+    client.pending[1]!.resolve(reply(1, 0));
+    await flush();
+    expect(armedTimers()).toBe(0);
+    expect(limiter.healthy).toBe(true);
+  });
+
+  it('sleeps exactly the reserved wait, and gives the place back on an abort during it', async () => {
+    const { fake, client, limiter, armedTimers } = setUp();
+    let served = false;
+    void limiter.acquire('u').then(() => (served = true));
+    client.pending[0]!.resolve(reply(1, -1, 999.5));
+    await flush();
+    await fake.tickAsync(999);
+    expect(served).toBe(false);
+    await fake.tickAsync(1);
+    expect(served).toBe(true);
+    expect(limiter.stats()).toMatchObject({ granted: 1, waited: 1, waitedMsTotal: 999.5 });
+
+    const controller = new AbortController();
+    const waiting = limiter.acquire('u', 1, { signal: controller.signal });
+    client.pending[1]!.resolve(reply(1, -1, 1000));
+    await flush();
+    await fake.tickAsync(500);
+    controller.abort(new Error('left'));
+    await expect(waiting).rejects.toThrow('left');
+    expect(client.sent()).toEqual(['reserve 1', 'reserve 1', 'refund 1']);
+    expect(armedTimers()).toBe(1); // only the refund's timeout, until it is answered
+    client.pending[2]!.resolve(reply(1, 0));
+    await flush();
+    expect(armedTimers()).toBe(0);
+  });
+
+  describe.each([
+    ['allow', { tryAcquire: true, available: 2, retryAfter: 0 }],
+    ['deny', { tryAcquire: false, available: 0, retryAfter: 100 }],
+  ] as const)("onRedisError: '%s'", (policy, expected) => {
+    it('answers every request the documented way', async () => {
+      const { fake, limiter } = setUp({ onRedisError: policy });
+      const first = limiter.tryAcquire('u');
+      await fake.tickAsync(101);
+      expect(await first).toBe(expected.tryAcquire);
+      expect(await limiter.available('u')).toBe(expected.available);
+      expect(await limiter.retryAfter('u')).toBe(expected.retryAfter);
+      expect((await limiter.take('u')).granted).toBe(expected.tryAcquire);
+      await limiter.refund('u', 1);
+      if (policy === 'allow') {
+        await expect(limiter.acquire('u')).resolves.toBeUndefined();
+      } else {
+        const refusal = await limiter.acquire('u').catch((error: unknown) => error);
+        expect(refusal).toBeInstanceOf(RateLimitError);
+        expect(refusal).toMatchObject({ retryAfterMs: 100, cause: new RedisTimeoutError(100) });
+      }
+    });
+  });
+
+  it('decides with the local KeyedLimiter it is given, exactly, while Redis is down', async () => {
+    const { fake, clock } = fakeClock();
+    const client = scriptedClient();
+    const local = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+    const limiter = new RedisKeyedLimiter({ redis: client.redis, capacity: 2, refillPerSecond: 1, timeoutMs: 100, clock, onRedisError: local });
+    const first = limiter.tryAcquire('u');
+    await fake.tickAsync(101); // the local bucket refills 0.101 tokens meanwhile; it is full anyway
+    expect(await first).toBe(true);
+    expect(await limiter.tryAcquire('u')).toBe(true);
+    expect(await limiter.tryAcquire('u')).toBe(false);
+    expect(await limiter.retryAfter('u')).toBe(1000);
+    expect(await limiter.available('u')).toBe(0);
+    let served = false;
+    void limiter.acquire('u').then(() => (served = true));
+    await fake.tickAsync(999);
+    expect(served).toBe(false);
+    await fake.tickAsync(1);
+    expect(served).toBe(true);
+    await limiter.refund('u', 2);
+    expect(await limiter.available('u')).toBe(2);
+    expect(limiter.stats()).toMatchObject({ granted: 3, denied: 1, fallbacks: 8 });
+  });
+
+  it('uses a local KeyedLimiter of the same limits when no policy is given', async () => {
+    const { fake, limiter } = setUp();
+    const first = limiter.tryAcquire('u', 2);
+    await fake.tickAsync(101);
+    expect(await first).toBe(true);
+    expect(await limiter.tryAcquire('u')).toBe(false);
+  });
+
+  it('treats a client that throws, or a reply it cannot read, as a failure', async () => {
+    const errors: unknown[] = [];
+    const throwing = new RedisKeyedLimiter({
+      redis: {
+        sendCommand: () => {
+          throw new Error('socket closed');
+        },
+      },
+      capacity: 1,
+      refillPerSecond: 1,
+      onRedisError: 'deny',
+      onError: (error) => errors.push(error),
+    });
+    expect(await throwing.tryAcquire('u')).toBe(false);
+    const garbled = new RedisKeyedLimiter({
+      redis: { sendCommand: async () => 'OK' },
+      capacity: 1,
+      refillPerSecond: 1,
+      onRedisError: 'allow',
+      onError: (error) => errors.push(error),
+    });
+    expect(await garbled.tryAcquire('u')).toBe(true);
+    const wrongNumbers = new RedisKeyedLimiter({
+      redis: { sendCommand: async () => [1, 'x', '0', '0'] },
+      capacity: 1,
+      refillPerSecond: 1,
+      onRedisError: 'allow',
+      onError: (error) => errors.push(error),
+    });
+    expect(await wrongNumbers.tryAcquire('u')).toBe(true);
+    expect(errors.map(String)).toEqual([
+      'Error: socket closed',
+      'TypeError: Unexpected reply from the Redis script: OK',
+      'TypeError: Unexpected reply from the Redis script: x',
+    ]);
+  });
+
+  it('rejects delete with the failure, and still forgets the key in a local fallback', async () => {
+    const { fake, clock } = fakeClock();
+    const client = scriptedClient();
+    const local = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+    local.tryAcquire('u', 2);
+    const limiter = new RedisKeyedLimiter({ redis: client.redis, capacity: 2, refillPerSecond: 1, timeoutMs: 100, clock, onRedisError: local });
+    const deleting = limiter.delete('u').catch((error: unknown) => error);
+    await fake.tickAsync(101);
+    expect(await deleting).toEqual(new RedisTimeoutError(100));
+    expect(local.available('u')).toBe(2);
+  });
+});
+
+describe('RedisKeyedLimiter options', () => {
+  const redis = { sendCommand: async () => null };
+  it.each([
+    [{ redis: {} }, TypeError, 'Expected `redis` to be an ioredis or node-redis client, or an object with sendCommand(args), got `[object Object]` (object)'],
+    [{ redis, capacity: 0 }, RangeError, 'Expected `capacity` to be a finite number > 0, got `0` (number)'],
+    [{ redis, refillPerSecond: -1 }, RangeError, 'Expected `refillPerSecond` to be a finite number >= 0, got `-1` (number)'],
+    [{ redis, timeoutMs: 0.5 }, RangeError, 'Expected `timeoutMs` to be a whole number >= 1, got `0.5` (number)'],
+    [{ redis, prefix: 1 }, TypeError, 'Expected `prefix` to be a string, got `1` (number)'],
+    [{ redis, onRedisError: 'ignore' }, TypeError, "Expected `onRedisError` to be 'allow', 'deny' or a KeyedLimiter, got `\"ignore\"` (string)"],
+    [{ redis, onError: 'log' }, TypeError, 'Expected `onError` to be a function, got `"log"` (string)'],
+  ])('throws on %o', (override, ErrorType, message) => {
+    const create = () => new RedisKeyedLimiter({ redis, capacity: 1, refillPerSecond: 1, ...override } as unknown as RedisKeyedLimiterOptions);
+    expect(create).toThrow(ErrorType);
+    expect(create).toThrow(message);
+  });
+
+  it('reports its limits and prefix', () => {
+    const limiter = new RedisKeyedLimiter({ redis, capacity: 3, refillPerSecond: 0.5 });
+    expect([limiter.capacity, limiter.refillPerSecond, limiter.prefix, limiter.healthy]).toEqual([3, 0.5, 'fairbucket:', true]);
+  });
+
+  it('rejects bad keys and costs, never throwing synchronously', async () => {
+    const limiter = new RedisKeyedLimiter({ redis, capacity: 3, refillPerSecond: 0.5 });
+    const bad = 7 as unknown as string;
+    for (const call of [() => limiter.tryAcquire(bad), () => limiter.available(bad), () => limiter.delete(bad), () => limiter.retryAfter('u', -1)]) {
+      await expect(call()).rejects.toThrow(/Expected `(key|cost)`/);
+    }
+    await expect(limiter.refund('u', Number.NaN)).rejects.toThrow('Expected `amount` to be a finite number >= 0, got `NaN` (number)');
+  });
+});
