@@ -105,3 +105,27 @@ export const waiting = {
     return () => throttled();
   },
 };
+
+/**
+ * Scenario 8: one decision against Redis through the given ioredis client, on a large
+ * limit so that every decision is a grant. Each returns a function resolving to a boolean.
+ */
+export const redis = {
+  fairbucket: async (client) => {
+    const { RedisKeyedLimiter } = await import('../dist/redis.js');
+    const limiter = new RedisKeyedLimiter({ redis: client, prefix: 'bench:fairbucket:', capacity: 1e9, refillPerSecond: 1e6 });
+    return (key) => limiter.tryAcquire(key);
+  },
+  'rate-limiter-flexible RateLimiterRedis': async (client) => {
+    const { RateLimiterRedis } = require('rate-limiter-flexible');
+    const limiter = new RateLimiterRedis({ storeClient: client, keyPrefix: 'bench:rlf', points: 1e9, duration: 1_000 });
+    return (key) =>
+      limiter.consume(key).then(
+        () => true,
+        (refusal) => {
+          if (refusal instanceof Error) throw refusal;
+          return false;
+        },
+      );
+  },
+};

@@ -81,34 +81,31 @@ export interface RedisLimiterStats extends LimiterStats {
   readonly fallbacks: number;
 }
 
-/** One answer of the decision script. */
-interface Reply {
-  readonly granted: boolean;
-  /** Tokens after the decision; negative while reservations are owed. */
-  readonly tokens: number;
-  /** Milliseconds to wait for the tokens asked; Infinity when never. */
-  readonly waitMs: number;
-  /** Milliseconds until the bucket is full; Infinity when never. */
-  readonly fullMs: number;
-}
-
 type Operation = 'take' | 'reserve' | 'refund' | 'peek';
 
-/** Reads a `%.17g` number of the script's reply; -1 means never. */
-function replyNumber(value: unknown): number {
-  const number = Number(String(value));
-  if (Number.isNaN(number)) throw new TypeError(`Unexpected reply from the Redis script: ${String(value)}`);
-  return number === -1 ? Infinity : number;
+/** What the script decided: refused, granted now, or granted after a wait (a reservation). */
+const enum Outcome {
+  Refused = 0,
+  Granted = 1,
+  Reserved = 2,
 }
 
-function parseReply(reply: unknown): Reply {
-  if (!Array.isArray(reply) || reply.length !== 4) throw new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`);
-  return {
-    granted: Number(reply[0]) === 1,
-    tokens: replyNumber(reply[1]),
-    waitMs: replyNumber(reply[2]),
-    fullMs: replyNumber(reply[3]),
-  };
+/** The script's reply, read: the outcome and the bucket's tokens after it (negative while reservations are owed). */
+type Reply = readonly [outcome: Outcome, tokens: number];
+
+function readReply(reply: unknown): Reply {
+  const outcome = Array.isArray(reply) && reply.length === 2 ? Number(reply[0]) : Number.NaN;
+  // The tokens, and after a write the rest of the stored state: "<tokens> <seconds> <microseconds>".
+  const text = outcome >= 0 && outcome <= 2 ? String((reply as unknown[])[1]) : '';
+  const space = text.indexOf(' ');
+  const tokens = text === '' ? Number.NaN : Number(space < 0 ? text : text.slice(0, space));
+  if (Number.isNaN(tokens)) throw new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`);
+  return [outcome, tokens];
+}
+
+/** Whether Redis lost the script (a restart, SCRIPT FLUSH, a failover) and wants it sent whole. */
+function isNoScript(error: unknown): boolean {
+  return String((error as Error | undefined)?.message).startsWith('NOSCRIPT');
 }
 
 /**
@@ -137,7 +134,8 @@ export class RedisKeyedLimiter {
   readonly #capacity: number;
   readonly #refillPerSecond: number;
   /** capacity and refillPerSecond as the script reads them. */
-  readonly #limitArgs: [string, string];
+  readonly #capacityArg: string;
+  readonly #refillPerSecondArg: string;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
   readonly #policy: RedisErrorPolicy;
@@ -178,7 +176,8 @@ export class RedisKeyedLimiter {
     this.#prefix = prefix;
     this.#capacity = capacity;
     this.#refillPerSecond = refillPerSecond;
-    this.#limitArgs = [String(capacity), String(refillPerSecond)];
+    this.#capacityArg = String(capacity);
+    this.#refillPerSecondArg = String(refillPerSecond);
     this.#timeoutMs = timeoutMs;
     this.#clock = checkClock(options.clock);
     this.#policy = onRedisError ?? new KeyedLimiter({ capacity, refillPerSecond, clock: this.#clock });
@@ -216,7 +215,16 @@ export class RedisKeyedLimiter {
    * @throws {TypeError|RangeError} (as a rejection) when `key` is not a string or `cost` not a finite number >= 0.
    */
   async tryAcquire(key: string, cost = 1): Promise<boolean> {
-    return (await this.take(key, cost)).granted;
+    stringKey(key);
+    finiteNumber('cost', cost, 0);
+    const reply = cost > this.#capacity ? ([Outcome.Refused, this.#capacity] as const) : await this.#request('take', key, cost);
+    if (reply === undefined) return this.#decideInstead(key, cost).granted;
+    if (reply[0] !== Outcome.Refused) {
+      this.#granted++;
+      return true;
+    }
+    this.#deny(key, cost, this.#waitMs(reply[1], cost));
+    return false;
   }
 
   /**
@@ -233,26 +241,14 @@ export class RedisKeyedLimiter {
   async take(key: string, cost = 1): Promise<Decision> {
     stringKey(key);
     finiteNumber('cost', cost, 0);
-    let decision: Decision;
-    if (cost > this.#capacity) {
-      decision = this.#decision(false, this.#capacity, Infinity, 0);
-    } else {
-      const reply = await this.#request('take', key, cost);
-      if (reply) {
-        decision = this.#decision(reply.granted, reply.tokens, reply.waitMs, reply.fullMs);
-      } else {
-        const policy = this.#policy;
-        decision =
-          policy === 'allow'
-            ? this.#decision(true, this.#capacity, 0, 0)
-            : policy === 'deny'
-              ? this.#decision(false, 0, this.#timeoutMs, this.#timeoutMs)
-              : policy.take(key, cost);
-      }
-    }
-    if (decision.granted) this.#granted++;
-    else this.#deny(key, cost, decision.retryAfterMs);
-    return decision;
+    const reply = cost > this.#capacity ? ([Outcome.Refused, this.#capacity] as const) : await this.#request('take', key, cost);
+    if (reply === undefined) return this.#decideInstead(key, cost);
+    const [outcome, tokens] = reply;
+    const granted = outcome !== Outcome.Refused;
+    const retryAfterMs = granted ? 0 : this.#waitMs(tokens, cost);
+    if (granted) this.#granted++;
+    else this.#deny(key, cost, retryAfterMs);
+    return { granted, remaining: Math.max(0, tokens), retryAfterMs, resetAfterMs: this.#waitMs(tokens, this.#capacity), limit: this.#capacity };
   }
 
   /**
@@ -275,23 +271,27 @@ export class RedisKeyedLimiter {
     const admitted = admit(cost, options, this.#capacity);
     if ('refusal' in admitted) throw admitted.refusal;
     const { signal, maxWaitMs } = admitted;
-    const reply = await this.#request('reserve', key, cost, maxWaitMs === Infinity ? -1 : maxWaitMs, signal);
-    if (!reply) return this.#acquireInstead(key, cost, options);
-    if (!reply.granted) {
-      this.#deny(key, cost, reply.waitMs);
-      throw new RateLimitError(reply.waitMs);
+    const reply = await this.#request('reserve', key, cost, maxWaitMs === Infinity ? '-1' : String(maxWaitMs), signal);
+    if (reply === undefined) return this.#acquireInstead(key, cost, options);
+    const [outcome, tokens] = reply;
+    if (outcome === Outcome.Refused) {
+      const waitMs = this.#waitMs(tokens, cost);
+      this.#deny(key, cost, waitMs);
+      throw new RateLimitError(waitMs);
     }
     this.#granted++;
-    if (reply.waitMs === 0) return;
+    if (outcome === Outcome.Granted) return;
+    // The debt this reservation left is exactly what refills during its wait.
+    const waitMs = (-tokens * 1000) / this.#refillPerSecond;
     try {
-      await sleep(this.#clock, reply.waitMs, signal);
+      await sleep(this.#clock, waitMs, signal);
     } catch (reason) {
       // Sent before the rejection is seen, so this client's next command already sees it.
       this.#giveBack(key, cost);
       throw reason;
     }
     this.#waited++;
-    this.#waitedMsTotal += reply.waitMs;
+    this.#waitedMsTotal += waitMs;
   }
 
   /**
@@ -304,7 +304,7 @@ export class RedisKeyedLimiter {
     finiteNumber('cost', cost, 0);
     if (cost > this.#capacity) return Infinity;
     const reply = await this.#request('peek', key, cost);
-    if (reply) return reply.waitMs;
+    if (reply) return this.#waitMs(reply[1], cost);
     const policy = this.#policy;
     return policy === 'allow' ? 0 : policy === 'deny' ? this.#timeoutMs : policy.retryAfter(key, cost);
   }
@@ -317,7 +317,7 @@ export class RedisKeyedLimiter {
   async available(key: string): Promise<number> {
     stringKey(key);
     const reply = await this.#request('peek', key, 0);
-    if (reply) return Math.max(0, reply.tokens);
+    if (reply) return Math.max(0, reply[1]);
     const policy = this.#policy;
     return policy === 'allow' ? this.#capacity : policy === 'deny' ? 0 : policy.available(key);
   }
@@ -343,7 +343,8 @@ export class RedisKeyedLimiter {
   async delete(key: string): Promise<boolean> {
     stringKey(key);
     if (typeof this.#policy === 'object') this.#policy.delete(key);
-    return Number(await this.#command(['DEL', this.#prefix + key])) === 1;
+    const reply = await new Promise((resolve, reject) => this.#call(['DEL', this.#prefix + key], (error, value) => (error === undefined ? resolve(value) : reject(error))));
+    return Number(reply) === 1;
   }
 
   /** Returns the counters of this process's requests since the limiter was created. */
@@ -358,13 +359,30 @@ export class RedisKeyedLimiter {
     };
   }
 
-  #decision(granted: boolean, tokens: number, waitMs: number, fullMs: number): Decision {
-    return { granted, remaining: Math.max(0, tokens), retryAfterMs: granted ? 0 : waitMs, resetAfterMs: fullMs, limit: this.#capacity };
+  /** Milliseconds until a bucket holding `tokens` holds `cost`: the script's own test, within a few ulps. */
+  #waitMs(tokens: number, cost: number): number {
+    if (tokens + (this.#capacity + Math.abs(tokens) + cost) * 3.5e-15 >= cost) return 0;
+    return this.#refillPerSecond > 0 ? ((cost - tokens) * 1000) / this.#refillPerSecond : Infinity;
   }
 
   #deny(key: string, cost: number, retryAfterMs: number): void {
     this.#denied++;
     this.#onDeny?.({ key, cost, retryAfterMs });
+  }
+
+  /** What take and tryAcquire decide when Redis cannot. */
+  #decideInstead(key: string, cost: number): Decision {
+    const policy = this.#policy;
+    const timeoutMs = this.#timeoutMs;
+    const decision =
+      policy === 'allow'
+        ? { granted: true, remaining: this.#capacity, retryAfterMs: 0, resetAfterMs: 0, limit: this.#capacity }
+        : policy === 'deny'
+          ? { granted: false, remaining: 0, retryAfterMs: timeoutMs, resetAfterMs: timeoutMs, limit: this.#capacity }
+          : policy.take(key, cost);
+    if (decision.granted) this.#granted++;
+    else this.#deny(key, cost, decision.retryAfterMs);
+    return decision;
   }
 
   /** What acquire does when Redis cannot decide. */
@@ -395,21 +413,21 @@ export class RedisKeyedLimiter {
    * `signal.reason`. A grant whose reply comes after its caller was answered otherwise
    * (late, or aborted) is given back, so Redis never counts a request nobody acted on.
    */
-  #request(operation: Operation, key: string, cost: number, maxWaitMs?: number, signal?: AbortSignal): Promise<Reply | undefined> {
+  #request(operation: Operation, key: string, cost: number, maxWaitMs?: string, signal?: AbortSignal): Promise<Reply | undefined> | undefined {
     if (!this.#healthy) {
       this.#probe();
       this.#fallbacks++;
-      return Promise.resolve(undefined);
+      return undefined;
     }
-    const args = ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', this.#prefix + key, operation, ...this.#limitArgs, String(cost)];
-    if (maxWaitMs !== undefined) args.push(String(maxWaitMs));
-    const giveBackIfGranted = (reply: unknown) => {
-      try {
-        if (operation !== 'peek' && operation !== 'refund' && parseReply(reply).granted) this.#giveBack(key, cost);
-      } catch {
-        // A malformed late reply granted nothing we could give back.
-      }
-    };
+    const costArg = String(cost);
+    const args = ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', this.#prefix + key, operation, this.#capacityArg, this.#refillPerSecondArg, costArg];
+    if (maxWaitMs !== undefined) args.push(maxWaitMs);
+    const giveBackIfGranted =
+      operation === 'take' || operation === 'reserve'
+        ? (reply: unknown) => {
+            if (Array.isArray(reply) && Number(reply[0]) > 0) this.#giveBack(key, costArg);
+          }
+        : undefined;
     return new Promise<Reply | undefined>((resolve, reject) => {
       let answered = false;
       const onAbort = () => {
@@ -417,86 +435,70 @@ export class RedisKeyedLimiter {
         reject(signal!.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#evaluate(args, giveBackIfGranted).then(
-        (reply) => {
+      this.#call(
+        args,
+        (error, reply) => {
           signal?.removeEventListener('abort', onAbort);
-          if (answered) return giveBackIfGranted(reply);
+          if (answered) return error === undefined && giveBackIfGranted?.(reply);
           answered = true;
           try {
-            resolve(parseReply(reply));
-          } catch (error) {
-            this.#fail(error);
-            this.#fallbacks++;
-            resolve(undefined);
+            if (error === undefined) return resolve(readReply(reply));
+          } catch (unreadable) {
+            error = unreadable;
           }
-        },
-        (error: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (answered) return;
-          answered = true;
           this.#fail(error);
           this.#fallbacks++;
           resolve(undefined);
         },
+        giveBackIfGranted,
       );
     });
-  }
-
-  /** EVALSHA, falling back once to EVAL (which also caches the script) on NOSCRIPT. */
-  async #evaluate(args: string[], onLateReply?: (reply: unknown) => void): Promise<unknown> {
-    try {
-      return await this.#command(args, onLateReply);
-    } catch (error) {
-      if (!String((error as Error | undefined)?.message).startsWith('NOSCRIPT')) throw error;
-      return this.#command(['EVAL', DECIDE_SCRIPT, ...args.slice(2)], onLateReply);
-    }
   }
 
   /**
-   * Sends one command; rejects with a RedisTimeoutError when no reply came within
-   * `timeoutMs`, and hands a reply that comes later to `onLateReply`. The timeout is judged
-   * one timer turn later, so that a reply already received while the event loop was busy
-   * is not discarded.
+   * Sends one command and calls `done` once: with its reply, its error, or a
+   * RedisTimeoutError when no reply came within `timeoutMs` — judged one timer turn later,
+   * so that a reply already received while the event loop was busy is not discarded. A
+   * reply after the timeout goes to `onLateReply`. An EVALSHA that Redis answers NOSCRIPT
+   * is sent once more as EVAL, which also caches the script.
    */
-  #command(args: string[], onLateReply?: (reply: unknown) => void): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      let pending: Promise<unknown>;
+  #call(args: string[], done: (error: unknown, reply?: unknown) => void, onLateReply?: (reply: unknown) => void): void {
+    const clock = this.#clock;
+    let settled = false;
+    let timer = clock.setTimeout(() => {
+      timer = clock.setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        done(new RedisTimeoutError(this.#timeoutMs));
+      }, 1);
+    }, this.#timeoutMs);
+    const onReply = (reply: unknown) => {
+      if (settled) return onLateReply?.(reply);
+      settled = true;
+      clock.clearTimeout(timer);
+      done(undefined, reply);
+    };
+    const onError = (error: unknown) => {
+      if (settled) return;
+      if (args[0] === 'EVALSHA' && isNoScript(error)) return send(['EVAL', DECIDE_SCRIPT, ...args.slice(2)]);
+      settled = true;
+      clock.clearTimeout(timer);
+      done(error ?? new Error('Redis command failed'));
+    };
+    const send = (command: string[]) => {
       try {
-        pending = Promise.resolve(this.#send(args));
+        this.#send(command).then(onReply, onError);
       } catch (error) {
-        pending = Promise.reject(error);
+        onError(error);
       }
-      let timer = this.#clock.setTimeout(() => {
-        timer = this.#clock.setTimeout(() => {
-          if (settled) return;
-          settled = true;
-          if (onLateReply) pending.then(onLateReply, () => {});
-          reject(new RedisTimeoutError(this.#timeoutMs));
-        }, 1);
-      }, this.#timeoutMs);
-      pending.then(
-        (reply) => {
-          if (settled) return;
-          settled = true;
-          this.#clock.clearTimeout(timer);
-          resolve(reply);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          this.#clock.clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    };
+    send(args);
   }
 
   /** Gives `cost` tokens back to `key` in Redis, not waiting for the answer. */
-  #giveBack(key: string, cost: number): void {
-    this.#evaluate(['EVALSHA', DECIDE_SCRIPT_SHA1, '1', this.#prefix + key, 'refund', ...this.#limitArgs, String(cost)]).catch((error: unknown) =>
-      this.#fail(error),
-    );
+  #giveBack(key: string, cost: number | string): void {
+    const args = ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', this.#prefix + key, 'refund', this.#capacityArg, this.#refillPerSecondArg, String(cost)];
+    this.#call(args, (error) => error !== undefined && this.#fail(error));
   }
 
   #fail(error: unknown): void {
@@ -513,17 +515,15 @@ export class RedisKeyedLimiter {
     if (this.#probing || nowMs < this.#nextProbeMs) return;
     this.#probing = true;
     this.#nextProbeMs = nowMs + this.#timeoutMs;
-    this.#command(['PING']).then(
-      () => {
-        this.#probing = false;
+    this.#call(['PING'], (error) => {
+      this.#probing = false;
+      if (error === undefined) {
         this.#healthy = true;
-      },
-      (error: unknown) => {
-        this.#probing = false;
-        this.#failures++;
-        this.#lastError = error;
-        this.#onError?.(error);
-      },
-    );
+        return;
+      }
+      this.#failures++;
+      this.#lastError = error;
+      this.#onError?.(error);
+    });
   }
 }

@@ -5,78 +5,70 @@
  *
  * KEYS[1]: the bucket. ARGV: operation, capacity, refillPerSecond, cost, and for
  * `reserve` the longest wait in milliseconds (-1: no limit).
- * State: the string "<tokens> <microseconds>" — tokens (negative while reservations are
- * owed) at that server instant. It expires 1 ms after the instant the bucket is full again,
- * so that an expiry never changes a decision (the margin covers the script's own run time:
- * Redis takes the expiry's base from the script's start).
+ * State: the string "<tokens> <seconds> <microseconds>": the tokens (negative while
+ * reservations are owed) at that server instant, as TIME gave it. It expires 1 ms after the instant the bucket is full
+ * again, so that an expiry never changes a decision (the margin covers the script's own
+ * run time: Redis takes an expiry's base from the script's start); a fixed quota
+ * (refillPerSecond 0) never expires.
  *
- * Operations, each replying {granted (0/1), tokens after, wait ms, ms until full}, the
- * numbers as strings in `%.17g` so that they cross exactly (a Lua number reply would be
- * truncated to an integer); -1 stands for "never":
- * - take: take `cost` tokens if they are there;
- * - reserve: take them, going into debt when they are not, if the wait for them is within
- *   the limit; the wait is how long the caller sleeps before acting;
+ * Operations:
+ * - take: take `cost` tokens if they are there (within a few ulps, as in memory);
+ * - reserve: the same, and when they are not there, take them anyway (going into debt)
+ *   if the wait for them, (cost - tokens) / rate, is within the limit;
  * - refund: give `cost` tokens back, never above the capacity;
  * - peek: change nothing.
+ * Reply: {outcome, tokens after}: outcome 0 refused (nothing changed), 1 granted now,
+ * 2 granted after a wait of -tokens / rate; the tokens in `%.17g`, so that they cross
+ * exactly (a Lua number reply would be truncated to an integer), followed by the rest of
+ * the state when it was written. Everything else a caller needs (waits, time to full)
+ * follows from the tokens, the cost and the limits, in JavaScript.
+ *
+ * Written for speed, since Redis runs it for every decision of every process: no closures,
+ * three Redis calls at most (TIME, GET, SET or DEL), one number formatted per decision
+ * (the time is kept as TIME's own strings).
  */
 export const DECIDE_SCRIPT = `
-if redis.replicate_commands then redis.replicate_commands() end
-local op = ARGV[1]
 local capacity = tonumber(ARGV[2])
 local rate = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
 local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local tokens = capacity
 local state = redis.call('GET', KEYS[1])
 if state then
-  local stored, at = string.match(state, '^(%S+) (%S+)$')
-  local elapsed = now - tonumber(at)
+  local stored, seconds, micros = string.match(state, '^(%S+) (%d+) (%d+)$')
+  local elapsed = (time[1] - seconds) * 1000000 + (time[2] - micros)
   if elapsed < 0 then elapsed = 0 end
-  tokens = math.min(capacity, tonumber(stored) + elapsed * rate / 1000000)
+  tokens = stored + elapsed * rate / 1000000
+  if tokens > capacity then tokens = capacity end
 end
-local function fmt(x) return string.format('%.17g', x) end
-local function msUntil(n)
-  if tokens + (capacity + math.abs(tokens) + n) * 3.5e-15 >= n then return 0 end
-  if rate == 0 then return -1 end
-  return (n - tokens) * 1000 / rate
-end
-local function save()
-  if tokens >= capacity then
-    redis.call('DEL', KEYS[1])
-    return
-  end
-  local value = fmt(tokens) .. ' ' .. fmt(now)
-  local ttl = rate > 0 and math.ceil((capacity - tokens) * 1000 / rate) + 1 or 0
-  if ttl > 0 and ttl < 1e15 then
-    redis.call('SET', KEYS[1], value, 'PX', fmt(ttl))
-  else
-    redis.call('SET', KEYS[1], value)
-  end
-end
-local function reply(granted, waitMs)
-  local full = 0
-  if tokens < capacity then full = rate > 0 and (capacity - tokens) * 1000 / rate or -1 end
-  return { granted, fmt(tokens), fmt(waitMs), fmt(full) }
-end
-if op == 'peek' then return reply(0, msUntil(cost)) end
-if op == 'refund' then
-  tokens = math.min(capacity, tokens + cost)
-  save()
-  return reply(1, 0)
-end
-local waitMs = msUntil(cost)
-if waitMs == 0 then
+local op = ARGV[1]
+local outcome = 1
+if op == 'peek' then
+  return { 0, string.format('%.17g', tokens) }
+elseif op == 'refund' then
+  tokens = tokens + cost
+  if tokens > capacity then tokens = capacity end
+elseif tokens + (capacity + (tokens < 0 and -tokens or tokens) + cost) * 3.5e-15 >= cost then
   tokens = tokens - cost
-  save()
-  return reply(1, 0)
+elseif op == 'reserve' and rate > 0 and (ARGV[5] == '-1' or (cost - tokens) * 1000 / rate <= tonumber(ARGV[5])) then
+  tokens = tokens - cost
+  outcome = 2
+else
+  return { 0, string.format('%.17g', tokens) }
 end
-local maxWaitMs = tonumber(ARGV[5])
-if op ~= 'reserve' or waitMs < 0 or (maxWaitMs >= 0 and waitMs > maxWaitMs) then return reply(0, waitMs) end
-tokens = tokens - cost
-save()
-return reply(1, waitMs)
+if tokens >= capacity then
+  if state then redis.call('DEL', KEYS[1]) end
+  return { outcome, string.format('%.17g', tokens) }
+end
+local value = string.format('%.17g', tokens) .. ' ' .. time[1] .. ' ' .. time[2]
+local ttl = rate > 0 and math.ceil((capacity - tokens) * 1000 / rate) + 1 or 1e15
+if ttl < 1e15 then
+  redis.call('SET', KEYS[1], value, 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], value)
+end
+return { outcome, value }
 `;
 
 /** SHA-1 of DECIDE_SCRIPT, for EVALSHA; a test checks it against the script. */
-export const DECIDE_SCRIPT_SHA1 = '2ac4b6454de0144de88e0f984770b2cba5494616';
+export const DECIDE_SCRIPT_SHA1 = '11c980021b744178f34f64a6f47b3651c81d1c17';

@@ -19,8 +19,8 @@ function scriptedClient() {
   };
 }
 
-/** A script reply: granted, tokens after, wait in ms, ms until full. */
-const reply = (granted: 0 | 1, tokens: number, waitMs = 0, fullMs = 0) => [granted, String(tokens), String(waitMs), String(fullMs)];
+/** A script reply: the outcome (0 refused, 1 granted, 2 reserved) and the tokens after it. */
+const reply = (outcome: 0 | 1 | 2, tokens: number) => [outcome, String(tokens)];
 
 /** Lets every settled promise run its callbacks. */
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -72,7 +72,7 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     await flush();
     expect(limiter.healthy).toBe(true);
     const backOnRedis = limiter.tryAcquire('u');
-    client.pending[3]!.resolve(reply(0, 0.5, 500));
+    client.pending[3]!.resolve(reply(0, 0.5));
     expect(await backOnRedis).toBe(false);
     expect(client.sent()).toEqual(['take 1', 'PING', 'PING', 'take 1']);
   });
@@ -92,7 +92,7 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     const answer = limiter.tryAcquire('u', 2);
     await fake.tickAsync(101);
     await answer;
-    client.pending[0]!.resolve(reply(0, 1, 1000));
+    client.pending[0]!.resolve(reply(0, 1));
     await flush();
     expect(client.sent()).toEqual(['take 2']);
   });
@@ -103,7 +103,7 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     const waiting = limiter.acquire('u', 1, { signal: controller.signal });
     controller.abort(new Error('gone'));
     await expect(waiting).rejects.toThrow('gone');
-    client.pending[0]!.resolve(reply(1, -1, 1000));
+    client.pending[0]!.resolve(reply(2, -1));
     await flush();
     expect(client.sent()).toEqual(['reserve 1', 'refund 1']);
     client.pending[1]!.resolve(reply(1, 0));
@@ -116,7 +116,7 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     const { fake, client, limiter, armedTimers } = setUp();
     let served = false;
     void limiter.acquire('u').then(() => (served = true));
-    client.pending[0]!.resolve(reply(1, -1, 999.5));
+    client.pending[0]!.resolve(reply(2, -0.9995));
     await flush();
     await fake.tickAsync(999);
     expect(served).toBe(false);
@@ -126,7 +126,7 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
 
     const controller = new AbortController();
     const waiting = limiter.acquire('u', 1, { signal: controller.signal });
-    client.pending[1]!.resolve(reply(1, -1, 1000));
+    client.pending[1]!.resolve(reply(2, -1));
     await flush();
     await fake.tickAsync(500);
     controller.abort(new Error('left'));
@@ -215,7 +215,7 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     });
     expect(await garbled.tryAcquire('u')).toBe(true);
     const wrongNumbers = new RedisKeyedLimiter({
-      redis: { sendCommand: async () => [1, 'x', '0', '0'] },
+      redis: { sendCommand: async () => [1, 'x'] },
       capacity: 1,
       refillPerSecond: 1,
       onRedisError: 'allow',
@@ -225,7 +225,7 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     expect(errors.map(String)).toEqual([
       'Error: socket closed',
       'TypeError: Unexpected reply from the Redis script: OK',
-      'TypeError: Unexpected reply from the Redis script: x',
+      'TypeError: Unexpected reply from the Redis script: 1,x',
     ]);
   });
 
@@ -253,7 +253,7 @@ describe('RedisKeyedLimiter options', () => {
     [{ redis, onRedisError: 'ignore' }, TypeError, "Expected `onRedisError` to be 'allow', 'deny' or a KeyedLimiter, got `\"ignore\"` (string)"],
     [{ redis, onError: 'log' }, TypeError, 'Expected `onError` to be a function, got `"log"` (string)'],
   ])('throws on %o', (override, ErrorType, message) => {
-    const create = () => new RedisKeyedLimiter({ redis, capacity: 1, refillPerSecond: 1, ...override } as unknown as RedisKeyedLimiterOptions);
+    const create = () => new RedisKeyedLimiter({ capacity: 1, refillPerSecond: 1, ...override } as unknown as RedisKeyedLimiterOptions);
     expect(create).toThrow(ErrorType);
     expect(create).toThrow(message);
   });

@@ -139,6 +139,35 @@ describe.runIf(redisUrl).each(Object.keys(clientKinds))('RedisKeyedLimiter throu
       expect(await admin.sendCommand(['EXISTS', `${prefix}u`])).toBe(0);
     });
 
+    it('keeps a bucket that would take longer than 1e15 ms to refill without expiry', async () => {
+      const prefix = uniqueKey('slow');
+      const perUser = limiter(1e9, 0.000_001, prefix);
+      await perUser.tryAcquire('u', 1e9);
+      expect(await admin.sendCommand(['PTTL', `${prefix}u`])).toBe(-1);
+    });
+
+    it('stores "<tokens> <seconds> <microseconds>" of the Redis clock, and never refills backwards when that clock went back', async () => {
+      const prefix = uniqueKey('state');
+      const perUser = limiter(5, 1, prefix);
+      await perUser.tryAcquire('u', 2);
+      const [seconds] = (await admin.sendCommand(['TIME'])) as [string];
+      expect(await admin.sendCommand(['GET', `${prefix}u`])).toMatch(/^3 \d+ \d+$/);
+      // As if this bucket had been written by a Redis whose clock was an hour ahead (a failover).
+      await admin.sendCommand(['SET', `${prefix}u`, `1.5 ${Number(seconds) + 3600} 0`, 'PX', '60000']);
+      expect(await perUser.available('u')).toBe(1.5);
+      expect(await perUser.tryAcquire('u', 1.5)).toBe(true);
+      expect(await perUser.available('u')).toBeLessThan(0.1); // re-based on this clock: refilling again
+    });
+
+    it('refuses, through onRedisError, a key holding something it did not write', async () => {
+      const prefix = uniqueKey('foreign');
+      const errors: unknown[] = [];
+      const perUser = new RedisKeyedLimiter({ redis: client.redis, capacity: 5, refillPerSecond: 1, prefix, onRedisError: 'deny', onError: (error) => errors.push(error) });
+      await admin.sendCommand(['LPUSH', `${prefix}u`, 'x']);
+      expect(await perUser.tryAcquire('u')).toBe(false);
+      expect(String(errors[0])).toMatch(/WRONGTYPE/);
+    });
+
     it('keeps a fixed quota without expiry', async () => {
       const prefix = uniqueKey('q');
       const perUser = limiter(2, 0, prefix);
