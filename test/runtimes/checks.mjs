@@ -1,12 +1,12 @@
 // The one smoke test every runtime runs against the built package: real behaviour on the
 // runtime's own clock and timers, not just that the import works.
-// `lib` is the core entry; `http` and `outbound` the other entries where the runtime loads them.
+// `lib` is the core entry; `http`, `outbound` and `redis` the other entries where the runtime loads them.
 
 function assert(condition, message) {
   if (!condition) throw new Error(`smoke check failed: ${message}`);
 }
 
-export async function runChecks(lib, http, outbound) {
+export async function runChecks(lib, http, outbound, redis) {
   const { TokenBucket, KeyedLimiter, RateLimitError } = lib;
 
   // A burst, then a denial.
@@ -51,6 +51,12 @@ export async function runChecks(lib, http, outbound) {
   if (outbound) {
     const double = outbound.throttle((n) => n * 2, new TokenBucket({ capacity: 2, refillPerSecond: 1 }));
     assert((await double(21)) === 42, 'throttle passes the result through');
+  }
+  if (redis) {
+    // No Redis here: a client that fails, and the 'deny' policy answering for it.
+    const failing = { sendCommand: async () => Promise.reject(new Error('no Redis in this runtime')) };
+    const shared = new redis.RedisKeyedLimiter({ redis: failing, capacity: 1, refillPerSecond: 1, onRedisError: 'deny' });
+    assert((await shared.tryAcquire('k')) === false && shared.stats().failures === 1, 'the Redis limiter loads and answers by its policy');
   }
   return 'ok';
 }
