@@ -68,7 +68,8 @@ export interface HttpLimitOptions<Req> {
    */
   readonly onLimited?: ((req: Req, decision: Decision) => LimitedResponse | undefined) | undefined;
   /**
-   * Status of the response when the limiter fails (a Redis outage under a 'deny' policy).
+   * Status of the response when the limiter's `take` throws or rejects (RedisKeyedLimiter's
+   * does not: its `onRedisError` decides during a Redis outage).
    * @default 503
    */
   readonly errorStatus?: number | undefined;

@@ -14,10 +14,10 @@ describe('the published package', () => {
   });
 
   it('declares ESM and CJS entries with types first, and is side-effect free', () => {
-    expect(packageJson).toMatchObject({ sideEffects: false, files: ['dist', 'http/package.json', 'outbound/package.json'], engines: { node: '>=18' } });
+    expect(packageJson).toMatchObject({ sideEffects: false, files: ['dist', 'http/package.json', 'outbound/package.json', 'redis/package.json'], engines: { node: '>=18' } });
     const exports = packageJson.exports as Record<string, Record<string, Record<string, string>>>;
-    expect(Object.keys(exports)).toEqual(['.', './http', './outbound', './package.json']);
-    for (const entry of ['.', './http', './outbound']) {
+    expect(Object.keys(exports)).toEqual(['.', './http', './outbound', './redis', './package.json']);
+    for (const entry of ['.', './http', './outbound', './redis']) {
       for (const condition of ['import', 'require'] as const) {
         expect(Object.keys(exports[entry]![condition]!)[0]).toBe('types');
       }
@@ -37,13 +37,14 @@ describe('the published package', () => {
   it.each([
     ['http', ['fastifyRateLimit', 'fetchRateLimit', 'rateLimit']],
     ['outbound', ['acquireAll', 'limitFetch', 'parseRetryAfter', 'throttle']],
+    ['redis', ['RateLimitError', 'RedisKeyedLimiter', 'RedisTimeoutError']],
   ])('loads the %s entry as ESM and as CJS', async (entry, names) => {
     expect(Object.keys(await import(new URL(`dist/${entry}.js`, root).href)).sort()).toEqual(names);
     expect(Object.keys(createRequire(import.meta.url)(`../dist/${entry}.cjs`)).sort()).toEqual(names);
   });
 
   it('imports nothing, from Node or elsewhere, so it runs in any runtime', () => {
-    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/http.js', 'dist/http.cjs', 'dist/outbound.js', 'dist/outbound.cjs']) {
+    for (const file of ['index', 'http', 'outbound', 'redis'].flatMap((entry) => [`dist/${entry}.js`, `dist/${entry}.cjs`])) {
       const code = readFileSync(new URL(file, root), 'utf8');
       expect(code).not.toMatch(/\bimport\s*[\s{*'"(]|\brequire\s*\(|node:/);
     }
@@ -67,9 +68,14 @@ describe('the published package', () => {
       'dist/outbound.d.cts',
       'dist/outbound.d.ts',
       'dist/outbound.js',
+      'dist/redis.cjs',
+      'dist/redis.d.cts',
+      'dist/redis.d.ts',
+      'dist/redis.js',
       'http/package.json',
       'outbound/package.json',
       'package.json',
+      'redis/package.json',
     ]);
   });
 });
