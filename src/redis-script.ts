@@ -6,10 +6,12 @@
  * KEYS[1]: the bucket. ARGV: operation, capacity, refillPerSecond, cost, and for
  * `reserve` the longest wait in milliseconds (-1: no limit).
  * State: the string "<tokens> <seconds> <microseconds>": the tokens (negative while
- * reservations are owed) at that server instant, as TIME gave it. It expires 1 ms after the instant the bucket is full
- * again, so that an expiry never changes a decision (the margin covers the script's own
- * run time: Redis takes an expiry's base from the script's start); a fixed quota
- * (refillPerSecond 0) never expires.
+ * reservations are owed) at that server instant, as TIME gave it. It expires (PXAT, on
+ * the same server clock) at the first whole millisecond at or after the instant the bucket
+ * is full again; since Redis drops a key only once its clock has passed that millisecond,
+ * a key is never gone before its bucket is full, so an expiry never changes a decision. A
+ * fixed quota (refillPerSecond 0), or one that would take over 1e15 ms to refill, never
+ * expires. Needs Redis 6.2 or later (PXAT).
  *
  * Operations:
  * - take: take `cost` tokens if they are there (within a few ulps, as in memory);
@@ -61,9 +63,9 @@ if tokens >= capacity then
   return { outcome, string.format('%.17g', tokens) }
 end
 local value = string.format('%.17g', tokens) .. ' ' .. time[1] .. ' ' .. time[2]
-local ttl = rate > 0 and math.ceil((capacity - tokens) * 1000 / rate) + 1 or 1e15
-if ttl < 1e15 then
-  redis.call('SET', KEYS[1], value, 'PX', ttl)
+local toFullMs = rate > 0 and (capacity - tokens) * 1000 / rate or 1e15
+if toFullMs < 1e15 then
+  redis.call('SET', KEYS[1], value, 'PXAT', math.ceil(time[1] * 1000 + time[2] / 1000 + toFullMs))
 else
   redis.call('SET', KEYS[1], value)
 end
@@ -71,4 +73,4 @@ return { outcome, value }
 `;
 
 /** SHA-1 of DECIDE_SCRIPT, for EVALSHA; a test checks it against the script. */
-export const DECIDE_SCRIPT_SHA1 = '11c980021b744178f34f64a6f47b3651c81d1c17';
+export const DECIDE_SCRIPT_SHA1 = '5dfe49d2a4167855fa4e281e8d4467e283f3c08f';

@@ -120,9 +120,14 @@ describe.runIf(redisUrl).each(Object.keys(clientKinds))('RedisKeyedLimiter throu
       const perUser = limiter(2, 10, prefix); // full again 100 ms after taking one
       expect(await perUser.take('u')).toMatchObject({ granted: true, remaining: 1 });
       const ttlMs = Number(await admin.sendCommand(['PTTL', `${prefix}u`]));
-      // 100 ms to full, rounded up, plus the 1 ms margin; a little of it may have passed.
+      // Full again in 100 ms: the expiry is the first whole millisecond at or after that
+      // instant, so PTTL (counted from a whole millisecond) is at most 101; a little of it may have passed.
       expect(ttlMs).toBeGreaterThan(60);
       expect(ttlMs).toBeLessThanOrEqual(101);
+      // Exactly: the stored state says when the bucket is full (1 token at 10/s after the write).
+      const [tokens, seconds, micros] = String(await admin.sendCommand(['GET', `${prefix}u`])).split(' ').map(Number);
+      const fullAtMs = seconds! * 1000 + micros! / 1000 + ((2 - tokens!) * 1000) / 10;
+      expect(await admin.sendCommand(['PEXPIRETIME', `${prefix}u`])).toBe(Math.ceil(fullAtMs));
       await sleepMs(ttlMs + 20);
       expect(await admin.sendCommand(['EXISTS', `${prefix}u`])).toBe(0);
       expect(await perUser.take('u', 2)).toMatchObject({ granted: true, remaining: 0 });
