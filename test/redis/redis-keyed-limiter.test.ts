@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import express from 'express';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyedLimiter, RateLimitError } from '../../src/index.js';
+import { rateLimit } from '../../src/http.js';
 import { RedisKeyedLimiter } from '../../src/redis.js';
 import { DECIDE_SCRIPT, DECIDE_SCRIPT_SHA1 } from '../../src/redis-script.js';
 import { RespClient } from '../support/resp-client.js';
@@ -234,6 +238,27 @@ describe.runIf(redisUrl).each(Object.keys(clientKinds))('RedisKeyedLimiter throu
       await expect(perUser.acquire('u', 3)).rejects.toThrow(RangeError);
       await expect(perUser.acquire('u', -1)).rejects.toThrow('Expected `cost` to be a finite number >= 0, got `-1` (number)');
       await expect(perUser.acquire(5 as unknown as string)).rejects.toThrow('Expected `key` to be a string, got `5` (number)');
+    });
+  });
+
+  describe('behind the HTTP middleware', () => {
+    it('limits a real Express server: headers from Redis, then a 429 with Retry-After', async () => {
+      const perClient = limiter(2, 0.5); // a token every 2 s
+      const app = express();
+      app.get('/', rateLimit({ limiter: perClient }), (_req, res) => void res.send('ok'));
+      const server = createServer(app).listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+      try {
+        const statuses = [];
+        for (let i = 0; i < 3; i++) statuses.push(await fetch(url));
+        expect(statuses.map((response) => response.status)).toEqual([200, 200, 429]);
+        expect(statuses[0]!.headers.get('ratelimit')).toBe('"default";r=1;t=2');
+        expect(statuses[2]!.headers.get('retry-after')).toBe('2');
+        await Promise.all(statuses.map((response) => response.text()));
+      } finally {
+        server.close();
+      }
     });
   });
 
