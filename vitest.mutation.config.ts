@@ -13,10 +13,14 @@ export default defineConfig({
       'test/messages.test.ts',
       'test/outbound.test.ts',
       'test/properties.test.ts',
+      'test/redis/redis-failures.test.ts',
+      'test/redis/redis-keyed-limiter.test.ts',
       'test/settlement.test.ts',
       'test/take.test.ts',
       'test/token-bucket.test.ts',
     ],
     testTimeout: 30_000,
+    // The Redis suites run against a real Redis when there is one, as in `npm test`.
+    globalSetup: ['test/support/redis-global-setup.ts'],
   },
 });
