@@ -64,9 +64,9 @@ export interface KeyedLimiterStats extends LimiterStats {
  * ```
  */
 export class KeyedLimiter {
-  #capacity: number;
-  #refillPerSecond: number;
-  #full: number;
+  #capacity = 0;
+  #refillPerSecond = 0;
+  #full = 0;
   readonly #maxKeys: number;
   readonly #time: MonotonicTime;
   readonly #scheduler: WaitScheduler;

@@ -45,22 +45,25 @@ export interface TokenBucketOptions extends LimitOptions {
  * ```
  */
 export class TokenBucket {
-  #capacity: number;
-  #refillPerSecond: number;
+  // Number fields start as numbers, not `undefined`: V8 then keeps them as doubles it
+  // updates in place, where a field that began as undefined boxes every new value (a
+  // measured 4-5 ns per tryAcquire, for #level).
+  #capacity = 0;
+  #refillPerSecond = 0;
   /** Capacity in milli-tokens. */
-  #full: number;
+  #full = 0;
   readonly #time: MonotonicTime;
   readonly #scheduler: WaitScheduler;
   readonly #onDeny: ((denial: Denial) => void) | undefined;
   /** The bucket's level (milli-tokens, see refill.ts) while nobody waits. */
-  #level: number;
+  #level = 0;
   /** The line of waiting callers; it owns the level while it exists. */
   #lane: Lane | undefined;
   /**
    * Most milli-tokens a tryAcquire may take: the capacity, or -1 while callers wait or a
    * pause may be on (one compare on the hot path for all three).
    */
-  #takeLimit: number;
+  #takeLimit = 0;
   #granted = 0;
   #denied = 0;
 

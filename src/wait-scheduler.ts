@@ -29,7 +29,7 @@ export interface Entry {
  */
 export class Lane {
   readonly key: string;
-  level: number;
+  level = 0;
   head: Entry | undefined;
   tail: Entry | undefined;
   /** Milli-tokens wanted by everyone in line. */
@@ -62,9 +62,9 @@ export class WaitScheduler {
   readonly #time: MonotonicTime;
   readonly #release: (lane: Lane) => void;
   readonly #heap: Lane[] = [];
-  #refillPerSecond: number;
+  #refillPerSecond = 0;
   /** Capacity in milli-tokens. */
-  #full: number;
+  #full = 0;
   /** Nothing but reservations is granted before this instant (pauseFor). */
   #pausedUntilMs = -Infinity;
   #timer: unknown;
