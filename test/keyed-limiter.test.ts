@@ -175,15 +175,38 @@ describe('KeyedLimiter', () => {
   });
 
   describe('eviction', () => {
-    it('drops buckets that have refilled to full, without any timer', () => {
+    it('drops buckets that have been full for one refill period, without any timer', () => {
       const { clock, fake, delaysMs } = fakeClock();
-      const limiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 10, clock });
+      const limiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 10, clock }); // refill period: 1 s
       for (let index = 0; index < 1_000; index++) limiter.tryAcquire(`user${index}`);
       expect(limiter.size).toBe(1_000);
       fake.tick(100); // every bucket is full again
+      for (let index = 0; index < 10; index++) limiter.tryAcquire('active');
+      expect(limiter.size).toBe(1_001); // full for less than a refill period: kept
+      fake.tick(1_000);
       for (let index = 0; index < 1_000; index++) limiter.tryAcquire('active');
       expect(limiter.size).toBe(1);
+      expect(limiter.stats().evicted).toBe(1_000);
       expect(delaysMs).toEqual([]);
+    });
+
+    it('keeps a key used steadily below its limit instead of dropping and re-creating it at each use', () => {
+      const { clock, fake } = fakeClock();
+      const limiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 10, clock });
+      for (let use = 0; use < 100; use++) {
+        expect(limiter.tryAcquire('steady')).toBe(true);
+        fake.tick(500); // full again after 100 ms, used again 400 ms later
+      }
+      expect(limiter.stats().evicted).toBe(0);
+      expect(limiter.size).toBe(1);
+    });
+
+    it('drops a fixed quota bucket as soon as it is full again', () => {
+      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 0 });
+      limiter.tryAcquire('refunded');
+      limiter.refund('refunded', 1);
+      limiter.tryAcquire('other');
+      expect([limiter.size, limiter.stats().evicted]).toEqual([1, 1]);
     });
 
     it('serves a full bucket not yet dropped exactly as a fresh one', () => {
