@@ -94,13 +94,14 @@ const enum Outcome {
 type Reply = readonly [outcome: Outcome, tokens: number];
 
 function readReply(reply: unknown): Reply {
-  const outcome = Array.isArray(reply) && reply.length === 2 ? Number(reply[0]) : Number.NaN;
-  // The tokens, and after a write the rest of the stored state: "<tokens> <seconds> <microseconds>".
-  const text = outcome >= 0 && outcome <= 2 ? String((reply as unknown[])[1]) : '';
-  const space = text.indexOf(' ');
-  const tokens = text === '' ? Number.NaN : Number(space < 0 ? text : text.slice(0, space));
-  if (Number.isNaN(tokens)) throw new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`);
-  return [outcome, tokens];
+  if (Array.isArray(reply) && reply.length === 2) {
+    const outcome = Number(reply[0]);
+    // The tokens, and after a write the rest of the stored state: "<tokens> <seconds> <microseconds>".
+    const text = String(reply[1]);
+    const tokens = Number(text.split(' ', 1)[0]);
+    if ((outcome === 0 || outcome === 1 || outcome === 2) && text !== '' && !Number.isNaN(tokens)) return [outcome, tokens];
+  }
+  throw new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`);
 }
 
 /** Whether Redis lost the script (a restart, SCRIPT FLUSH, a failover) and wants it sent whole. */
@@ -121,7 +122,7 @@ function isNoScript(error: unknown): boolean {
  *
  * @example
  * ```ts
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { RedisKeyedLimiter } from 'fairbucket/redis';
  *
  * const perUser = new RedisKeyedLimiter({ redis: new Redis(), capacity: 10, refillPerSecond: 1 });
@@ -145,7 +146,8 @@ export class RedisKeyedLimiter {
   #healthy = true;
   #lastError: unknown;
   #probing = false;
-  #nextProbeMs = -Infinity;
+  /** When the next PING may go; set by each failure. */
+  #nextProbeMs = 0;
   #granted = 0;
   #denied = 0;
   #waited = 0;
@@ -217,7 +219,11 @@ export class RedisKeyedLimiter {
   async tryAcquire(key: string, cost = 1): Promise<boolean> {
     stringKey(key);
     finiteNumber('cost', cost, 0);
-    const reply = cost > this.#capacity ? ([Outcome.Refused, this.#capacity] as const) : await this.#request('take', key, cost);
+    if (cost > this.#capacity) {
+      this.#deny(key, cost, Infinity);
+      return false;
+    }
+    const reply = await this.#request('take', key, cost);
     if (reply === undefined) return this.#decideInstead(key, cost).granted;
     if (reply[0] !== Outcome.Refused) {
       this.#granted++;
@@ -229,7 +235,7 @@ export class RedisKeyedLimiter {
 
   /**
    * Takes `cost` tokens like `tryAcquire` and reports the decision with what rate-limit
-   * headers need; one round trip.
+   * headers need; one round trip (above the capacity too, to report the bucket).
    * @param key - the bucket's key, any string.
    * @param cost - tokens to take, a finite number >= 0. @default 1
    * @throws {TypeError|RangeError} (as a rejection) when `key` is not a string or `cost` not a finite number >= 0.
@@ -241,11 +247,13 @@ export class RedisKeyedLimiter {
   async take(key: string, cost = 1): Promise<Decision> {
     stringKey(key);
     finiteNumber('cost', cost, 0);
-    const reply = cost > this.#capacity ? ([Outcome.Refused, this.#capacity] as const) : await this.#request('take', key, cost);
+    // Above the capacity it can never be granted; a peek still reports the bucket.
+    const overCapacity = cost > this.#capacity;
+    const reply = await this.#request(overCapacity ? 'peek' : 'take', key, cost);
     if (reply === undefined) return this.#decideInstead(key, cost);
     const [outcome, tokens] = reply;
     const granted = outcome !== Outcome.Refused;
-    const retryAfterMs = granted ? 0 : this.#waitMs(tokens, cost);
+    const retryAfterMs = granted ? 0 : overCapacity ? Infinity : this.#waitMs(tokens, cost);
     if (granted) this.#granted++;
     else this.#deny(key, cost, retryAfterMs);
     return { granted, remaining: Math.max(0, tokens), retryAfterMs, resetAfterMs: this.#waitMs(tokens, this.#capacity), limit: this.#capacity };
@@ -362,7 +370,8 @@ export class RedisKeyedLimiter {
   /** Milliseconds until a bucket holding `tokens` holds `cost`: the script's own test, within a few ulps. */
   #waitMs(tokens: number, cost: number): number {
     if (tokens + (this.#capacity + Math.abs(tokens) + cost) * 3.5e-15 >= cost) return 0;
-    return this.#refillPerSecond > 0 ? ((cost - tokens) * 1000) / this.#refillPerSecond : Infinity;
+    // Infinity when nothing refills (a positive number divided by 0).
+    return ((cost - tokens) * 1000) / this.#refillPerSecond;
   }
 
   #deny(key: string, cost: number, retryAfterMs: number): void {

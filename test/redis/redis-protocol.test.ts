@@ -1,0 +1,264 @@
+import { getEventListeners } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { KeyedLimiter, RateLimitError } from '../../src/index.js';
+import { type Denial, RedisKeyedLimiter, type RedisKeyedLimiterOptions, RedisTimeoutError } from '../../src/redis.js';
+import { DECIDE_SCRIPT_SHA1 } from '../../src/redis-script.js';
+import { fakeClock } from '../support/fake-clock.js';
+
+// What the limiter sends and how it reads the script's replies, on fake time, against a
+// client whose replies the test hands out (the script itself runs in the real-Redis suites).
+
+function scriptedClient() {
+  const pending: { args: string[]; resolve(reply: unknown): void; reject(error: unknown): void }[] = [];
+  return {
+    pending,
+    redis: { sendCommand: (args: string[]) => new Promise<unknown>((resolve, reject) => pending.push({ args, resolve, reject })) },
+    /** Answers the oldest unanswered command. */
+    answer(reply: unknown) {
+      const next = pending.find((command) => !(command as { done?: boolean }).done)!;
+      (next as { done?: boolean }).done = true;
+      next.resolve(reply);
+    },
+  };
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+function setUp(options: Partial<RedisKeyedLimiterOptions> = {}) {
+  const { fake, clock, armedTimers, delaysMs } = fakeClock();
+  const client = scriptedClient();
+  const errors: unknown[] = [];
+  const denials: Denial[] = [];
+  const limiter = new RedisKeyedLimiter({
+    redis: client.redis,
+    capacity: 1,
+    refillPerSecond: 2,
+    timeoutMs: 100,
+    clock,
+    onError: (error) => errors.push(error),
+    onDeny: (denial) => denials.push(denial),
+    ...options,
+  });
+  return { fake, armedTimers, delaysMs, client, errors, denials, limiter };
+}
+
+describe('RedisKeyedLimiter and its script (fake time, scripted replies)', () => {
+  describe('what it sends', () => {
+    it('one EVALSHA per request, naming the key, the operation, the limits and the cost', async () => {
+      const { client, limiter } = setUp({ prefix: 'p:' });
+      const calls = [
+        limiter.tryAcquire('a', 0.5),
+        limiter.take('b'),
+        limiter.acquire('c', 1, { maxWaitMs: 250 }),
+        limiter.acquire('d'),
+        limiter.retryAfter('e', 1),
+        limiter.available('f'),
+        limiter.refund('g', 0.25),
+      ];
+      for (let i = 0; i < calls.length; i++) client.answer([1, '0']);
+      await Promise.all(calls);
+      expect(client.pending.map(({ args }) => args)).toEqual([
+        ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', 'p:a', 'take', '1', '2', '0.5'],
+        ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', 'p:b', 'take', '1', '2', '1'],
+        ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', 'p:c', 'reserve', '1', '2', '1', '250'],
+        ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', 'p:d', 'reserve', '1', '2', '1', '-1'],
+        ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', 'p:e', 'peek', '1', '2', '1'],
+        ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', 'p:f', 'peek', '1', '2', '0'],
+        ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', 'p:g', 'refund', '1', '2', '0.25'],
+      ]);
+    });
+
+    it('refuses a cost above the capacity: tryAcquire without a round trip, take with a peek to report the bucket', async () => {
+      const { client, limiter, denials } = setUp();
+      expect(await limiter.tryAcquire('a', 2)).toBe(false);
+      expect(client.pending).toEqual([]);
+      const decision = limiter.take('a', 2);
+      client.answer([0, '0.5']);
+      expect(await decision).toEqual({ granted: false, remaining: 0.5, retryAfterMs: Infinity, resetAfterMs: 250, limit: 1 });
+      expect(client.pending.map(({ args }) => args[4])).toEqual(['peek']);
+      expect(denials).toEqual([
+        { key: 'a', cost: 2, retryAfterMs: Infinity },
+        { key: 'a', cost: 2, retryAfterMs: Infinity },
+      ]);
+    });
+  });
+
+  describe('how it reads the replies', () => {
+    it('derives every figure of a decision from the tokens left', async () => {
+      const { client, limiter, denials } = setUp();
+      const granted = limiter.take('a');
+      client.answer([1, '0.25 1796185830 559148']); // the stored state rides along after a write
+      expect(await granted).toEqual({ granted: true, remaining: 0.25, retryAfterMs: 0, resetAfterMs: 375, limit: 1 });
+      const refused = limiter.take('a');
+      client.answer([0, '0.5']);
+      expect(await refused).toEqual({ granted: false, remaining: 0.5, retryAfterMs: 250, resetAfterMs: 250, limit: 1 });
+      expect(denials).toEqual([{ key: 'a', cost: 1, retryAfterMs: 250 }]);
+      const owed = limiter.take('a');
+      client.answer([0, '-1.5']); // reservations owed
+      expect(await owed).toMatchObject({ remaining: 0, retryAfterMs: 1250, resetAfterMs: 1250 });
+    });
+
+    it('agrees with the script that tokens a few ulps short of the cost are there', async () => {
+      const { client, limiter } = setUp();
+      const almost = limiter.retryAfter('a');
+      client.answer([0, '0.999999999999995']);
+      expect(await almost).toBe(0);
+      const short = limiter.retryAfter('a');
+      client.answer([0, '0.99999999999']);
+      expect(await short).toBeGreaterThan(0);
+    });
+
+    it.each([[[1]], [[3, '1']], [[-1, '1']], [['granted', '1']], [[1, '']], [[1, 'many']], [{ 0: 1, 1: '1', length: 2 }], [null]])(
+      'treats the reply %j as a failure',
+      async (reply) => {
+        const { client, limiter, errors } = setUp({ onRedisError: 'deny' });
+        const answer = limiter.tryAcquire('a');
+        client.answer(reply);
+        expect(await answer).toBe(false);
+        expect(errors).toEqual([new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`)]);
+      },
+    );
+
+    it('treats a rejection without an error as a failure too', async () => {
+      const { client, limiter, errors } = setUp({ onRedisError: 'deny' });
+      const answer = limiter.tryAcquire('a');
+      client.pending[0]!.reject(undefined);
+      expect(await answer).toBe(false);
+      expect(errors).toEqual([new Error('Redis command failed')]);
+    });
+  });
+
+  describe('listeners and timers', () => {
+    it('leaves no abort listener behind: granted at once, after sleeping, or aborted in flight', async () => {
+      const { fake, client, limiter, armedTimers } = setUp();
+      const controller = new AbortController();
+      const { signal } = controller;
+      const now = limiter.acquire('a', 1, { signal });
+      expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+      client.answer([1, '0']);
+      await now;
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+      const later = limiter.acquire('a', 1, { signal });
+      client.answer([2, '-1']);
+      await flush();
+      expect(getEventListeners(signal, 'abort')).toHaveLength(1); // the sleep's
+      await fake.tickAsync(500);
+      await later;
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+      const aborted = limiter.acquire('a', 1, { signal });
+      controller.abort(new Error('gone'));
+      await expect(aborted).rejects.toThrow('gone');
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+      client.answer([0, '0']);
+      await flush();
+      expect(armedTimers()).toBe(0);
+    });
+  });
+
+  describe('while Redis fails', () => {
+    it('sends one PING at a time, and no other until timeoutMs has passed since the last', async () => {
+      const { fake, client, limiter, errors } = setUp({ onRedisError: 'allow' });
+      const first = limiter.tryAcquire('a');
+      client.pending[0]!.reject(new Error('ECONNREFUSED'));
+      await first;
+      const sent = () => client.pending.map(({ args }) => args[0]);
+      await Promise.all([limiter.tryAcquire('a'), limiter.tryAcquire('a')]);
+      expect(sent()).toEqual(['EVALSHA', 'PING']); // the second call found a PING in flight
+      client.pending[1]!.reject(new Error('ECONNREFUSED'));
+      await flush();
+      expect(limiter.stats()).toMatchObject({ failures: 2, fallbacks: 3 });
+      await fake.tickAsync(99);
+      await limiter.tryAcquire('a');
+      expect(sent()).toEqual(['EVALSHA', 'PING']);
+      await fake.tickAsync(1);
+      await limiter.tryAcquire('a');
+      expect(sent()).toEqual(['EVALSHA', 'PING', 'PING']);
+      expect(errors.map(String)).toEqual(['Error: ECONNREFUSED', 'Error: ECONNREFUSED']);
+    });
+
+    it('does not give back twice: a late reply to a refund is only a reply', async () => {
+      const { fake, client, limiter } = setUp({ onRedisError: 'deny' });
+      const refund = limiter.refund('a', 1);
+      await fake.tickAsync(101);
+      await refund;
+      client.answer([1, '1']);
+      await flush();
+      expect(client.pending).toHaveLength(1);
+    });
+
+    it('reports a give-back that fails', async () => {
+      const { client, limiter, errors } = setUp();
+      const controller = new AbortController();
+      const waiting = limiter.acquire('a', 1, { signal: controller.signal });
+      controller.abort(new Error('gone'));
+      await expect(waiting).rejects.toThrow('gone');
+      client.answer([2, '-1']); // granted after all: given back
+      await flush();
+      client.pending[1]!.reject(new Error('READONLY'));
+      await flush();
+      expect(errors.map(String)).toEqual(['Error: READONLY']);
+      expect(limiter.stats().failures).toBe(1);
+    });
+
+    it("counts what 'allow' grants and tells onDeny what 'deny' and a local limiter refuse", async () => {
+      const allowing = setUp({ onRedisError: 'allow' });
+      const first = allowing.limiter.acquire('a');
+      allowing.client.pending[0]!.reject(new Error('down'));
+      await first;
+      await allowing.limiter.acquire('a');
+      expect(allowing.limiter.stats()).toMatchObject({ granted: 2, denied: 0 });
+
+      const denying = setUp({ onRedisError: 'deny' });
+      const refused = denying.limiter.acquire('a').catch((error: unknown) => error);
+      denying.client.pending[0]!.reject(new Error('down'));
+      expect(await refused).toMatchObject({ message: "Redis is unavailable: refused by onRedisError 'deny', retry after 100 ms", retryAfterMs: 100 });
+      expect(denying.denials).toEqual([{ key: 'a', cost: 1, retryAfterMs: 100 }]);
+
+      const { clock } = fakeClock();
+      const local = setUp({ onRedisError: new KeyedLimiter({ capacity: 1, refillPerSecond: 2, clock }) });
+      const spent = local.limiter.acquire('a');
+      local.client.pending[0]!.reject(new Error('down'));
+      await spent;
+      const tooLong = await local.limiter.acquire('a', 1, { maxWaitMs: 10 }).catch((error: unknown) => error);
+      expect(tooLong).toBeInstanceOf(RateLimitError);
+      expect(local.denials).toEqual([{ key: 'a', cost: 1, retryAfterMs: 500 }]);
+      expect(local.limiter.stats()).toMatchObject({ granted: 1, denied: 1 });
+      const controller = new AbortController();
+      const aborted = local.limiter.acquire('a', 1, { signal: controller.signal }); // waits in the local limiter
+      controller.abort(new Error('left'));
+      await expect(aborted).rejects.toThrow('left');
+      expect(local.limiter.stats().denied).toBe(1); // an abort is not a refusal
+    });
+  });
+
+  describe('options', () => {
+    const redis = { sendCommand: async () => null };
+    it.each([
+      [{ timeoutMs: 0 }, RangeError, 'Expected `timeoutMs` to be a whole number >= 1, got `0` (number)'],
+      [{ timeoutMs: '100' }, TypeError, 'Expected `timeoutMs` to be a whole number >= 1, got `"100"` (string)'],
+      [{ onRedisError: null }, TypeError, "Expected `onRedisError` to be 'allow', 'deny' or a KeyedLimiter, got `null` (object)"],
+      [{ redis: null }, TypeError, 'Expected `redis` to be an ioredis or node-redis client, or an object with sendCommand(args), got `null` (object)'],
+      [{ redis: 'redis://127.0.0.1' }, TypeError, 'Expected `redis` to be an ioredis or node-redis client'],
+      [{ redis: Object.assign(async () => null, { sendCommand: async () => null }) }, TypeError, 'Expected `redis` to be an ioredis or node-redis client'],
+    ])('throws on %o', (override, ErrorType, message) => {
+      const create = () => new RedisKeyedLimiter({ redis, capacity: 1, refillPerSecond: 1, ...override } as unknown as RedisKeyedLimiterOptions);
+      expect(create).toThrow(ErrorType);
+      expect(create).toThrow(message);
+    });
+
+    it('accepts a timeout of 1 ms', () => {
+      expect(() => new RedisKeyedLimiter({ redis, capacity: 1, refillPerSecond: 1, timeoutMs: 1 })).not.toThrow();
+    });
+
+    it('names the bad cost of tryAcquire and take', async () => {
+      const limiter = new RedisKeyedLimiter({ redis, capacity: 1, refillPerSecond: 1 });
+      await expect(limiter.tryAcquire('a', -1)).rejects.toThrow('Expected `cost` to be a finite number >= 0, got `-1` (number)');
+      await expect(limiter.take('a', Number.NaN)).rejects.toThrow('Expected `cost` to be a finite number >= 0, got `NaN` (number)');
+    });
+  });
+
+  it('RedisTimeoutError says how long Redis had', () => {
+    const error = new RedisTimeoutError(250);
+    expect([error.name, error.message, error.timeoutMs, error instanceof Error]).toEqual(['RedisTimeoutError', 'Redis did not answer within 250 ms', 250, true]);
+  });
+});
