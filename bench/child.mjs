@@ -1,7 +1,7 @@
 // Runs one contender of one scenario in a fresh process and prints its figures as JSON.
 // Usage: node --expose-gc bench/child.mjs <scenario> <contender> '<params as JSON>'
 import { measure } from 'mitata';
-import { awaited, keyed, redis, single, waiting } from './contenders.mjs';
+import { awaited, keyed, single, waiting } from './contenders.mjs';
 
 const [scenario, contender, paramsJson = '{}'] = process.argv.slice(2);
 const params = JSON.parse(paramsJson);
@@ -166,46 +166,6 @@ async function run() {
         lastSegmentNsPerOp: segments[segments.length - 1],
         segmentsNsPerOp: segments.map((value) => Math.round(value)),
       };
-    }
-    case 'redis': {
-      // The same ioredis client for every contender; round trips are counted as writes to
-      // its socket while one decision at a time runs (a pipelined batch is one write).
-      const { Redis } = await import('ioredis');
-      const client = new Redis(params.url);
-      await client.ping();
-      const decide = await redis[contender](client);
-      const { keys, order } = keysInOrder(1_000);
-      let next = 0;
-      const nextKey = () => keys[order[next++ & (order.length - 1)]];
-      for (let index = 0; index < 2_000; index++) await decide(nextKey()); // warm-up, and the script loaded
-      const stream = client.stream;
-      const write = stream.write;
-      let writes = 0;
-      stream.write = function (...args) {
-        writes++;
-        return write.apply(this, args);
-      };
-      const sequential = 2_000;
-      let startMs = performance.now();
-      for (let index = 0; index < sequential; index++) await decide(nextKey());
-      const sequentialPerSecond = sequential / ((performance.now() - startMs) / 1000);
-      const roundTripsPerDecision = writes / sequential;
-      stream.write = write;
-      let decisions = 0;
-      let granted = 0;
-      startMs = performance.now();
-      const endMs = startMs + params.durationMs;
-      await Promise.all(
-        Array.from({ length: params.concurrency }, async () => {
-          while (performance.now() < endMs) {
-            if (await decide(nextKey())) granted++;
-            decisions++;
-          }
-        }),
-      );
-      const concurrentPerSecond = decisions / ((performance.now() - startMs) / 1000);
-      client.disconnect();
-      return { sequentialPerSecond, concurrentPerSecond, roundTripsPerDecision, grantedShare: granted / decisions };
     }
     default:
       throw new Error(`unknown scenario ${scenario}`);

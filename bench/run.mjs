@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;
 const child = fileURLToPath(new URL('./child.mjs', import.meta.url));
+const redisChild = fileURLToPath(new URL('./redis-child.mjs', import.meta.url));
 const output = [];
 const say = (line = '') => {
   console.log(line);
@@ -20,8 +21,9 @@ const say = (line = '') => {
 /** Runs one contender of one scenario `runs` times, each in a fresh process; returns the results. */
 function measure(scenario, contender, params = {}, runs = RUNS) {
   const results = [];
+  const args = scenario === 'redis' ? [redisChild, contender, JSON.stringify(params)] : ['--expose-gc', child, scenario, contender, JSON.stringify(params)];
   for (let run = 0; run < runs; run++) {
-    const stdout = execFileSync(process.execPath, ['--expose-gc', child, scenario, contender, JSON.stringify(params)], { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 300_000 });
+    const stdout = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 300_000 });
     results.push(JSON.parse(stdout.trim().split('\n').pop()));
   }
   return results;

@@ -155,9 +155,10 @@ export class KeyedLimiter {
    */
   acquire(key: string, cost = 1, options?: AcquireOptions): Promise<void> {
     if (typeof key !== 'string') return Promise.reject(invalid('key', 'a string', key));
-    const admitted = admit(cost, options, this.#capacity);
-    if ('refusal' in admitted) return Promise.reject(admitted.refusal);
-    const { need, signal, maxWaitMs } = admitted;
+    const need = admit(cost, options, this.#capacity);
+    if (typeof need !== 'number') return Promise.reject(need.refusal);
+    const signal = options?.signal;
+    const maxWaitMs = options?.maxWaitMs ?? Infinity;
     const nowMs = this.#time.now();
     if (this.#take(key, need, nowMs)) {
       this.#granted++;

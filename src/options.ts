@@ -22,16 +22,15 @@ export interface AcquireOptions {
   readonly maxWaitMs?: number | undefined;
 }
 
-/** Returns the checked `signal` and `maxWaitMs` of acquire options; throws on bad input. */
-export function checkAcquireOptions(options: AcquireOptions | undefined): [AbortSignal | undefined, number] {
-  if (options === undefined) return [undefined, Infinity];
+/** Checks the `signal` and `maxWaitMs` of acquire options; throws on bad input. */
+export function checkAcquireOptions(options: AcquireOptions | undefined): void {
+  if (options === undefined) return;
   if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
   const { signal, maxWaitMs = Infinity } = options;
   if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.addEventListener !== 'function')) {
     throw invalid('signal', 'an AbortSignal', signal);
   }
   if (maxWaitMs !== Infinity) finiteNumber('maxWaitMs', maxWaitMs, 0);
-  return [signal, maxWaitMs];
 }
 
 /**
@@ -128,21 +127,26 @@ export function checkCost(cost: unknown): number {
 /** A settled promise shared by every `acquire` that needs no wait. */
 export const granted: Promise<void> = /* @__PURE__ */ Promise.resolve();
 
+/** Why an `acquire` is refused before it may wait: bad input, an aborted signal, a cost above the capacity. */
+export interface Refusal {
+  readonly refusal: unknown;
+}
+
 /**
- * Checks what every `acquire` checks before it may wait, and returns the reason to
- * refuse at once, or the milli-tokens wanted with the signal and the longest wait.
+ * Checks what every `acquire` checks before it may wait, and returns the milli-tokens
+ * wanted, or the reason to refuse at once. Allocates nothing when the call is admitted
+ * (acquire's fast path runs millions of times a second); the checked signal and
+ * `maxWaitMs` are then `options?.signal` and `options?.maxWaitMs ?? Infinity`.
  */
-export function admit(
-  cost: unknown,
-  options: AcquireOptions | undefined,
-  capacity: number,
-): { refusal: unknown } | { need: number; signal: AbortSignal | undefined; maxWaitMs: number } {
+export function admit(cost: unknown, options: AcquireOptions | undefined, capacity: number): number | Refusal {
   try {
     const need = checkCost(cost);
-    const [signal, maxWaitMs] = checkAcquireOptions(options);
-    if (signal?.aborted) return { refusal: signal.reason };
+    if (options !== undefined) {
+      checkAcquireOptions(options);
+      if (options.signal?.aborted) return { refusal: options.signal.reason };
+    }
     if (need > capacity * MILLI) return { refusal: invalid('cost', `at most the capacity (${capacity}): the cost exceeds the capacity`, cost, true) };
-    return { need, signal, maxWaitMs };
+    return need;
   } catch (error) {
     return { refusal: error };
   }

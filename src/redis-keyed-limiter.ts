@@ -277,8 +277,9 @@ export class RedisKeyedLimiter {
   async acquire(key: string, cost = 1, options?: AcquireOptions): Promise<void> {
     stringKey(key);
     const admitted = admit(cost, options, this.#capacity);
-    if ('refusal' in admitted) throw admitted.refusal;
-    const { signal, maxWaitMs } = admitted;
+    if (typeof admitted !== 'number') throw admitted.refusal;
+    const signal = options?.signal;
+    const maxWaitMs = options?.maxWaitMs ?? Infinity;
     const reply = await this.#request('reserve', key, cost, maxWaitMs === Infinity ? '-1' : String(maxWaitMs), signal);
     if (reply === undefined) return this.#acquireInstead(key, cost, options);
     const [outcome, tokens] = reply;

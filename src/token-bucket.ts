@@ -137,9 +137,10 @@ export class TokenBucket {
    * capacity; with a TypeError or RangeError on bad input.
    */
   acquire(cost = 1, options?: AcquireOptions): Promise<void> {
-    const admitted = admit(cost, options, this.#capacity);
-    if ('refusal' in admitted) return Promise.reject(admitted.refusal);
-    const { need, signal, maxWaitMs } = admitted;
+    const need = admit(cost, options, this.#capacity);
+    if (typeof need !== 'number') return Promise.reject(need.refusal);
+    const signal = options?.signal;
+    const maxWaitMs = options?.maxWaitMs ?? Infinity;
     const nowMs = this.#time.now();
     if (this.#take(need, nowMs)) {
       this.#granted++;
