@@ -2,44 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { KeyedLimiter, RateLimitError } from '../../src/index.js';
 import { RedisKeyedLimiter, type RedisKeyedLimiterOptions, RedisTimeoutError } from '../../src/redis.js';
 import { fakeClock } from '../support/fake-clock.js';
+import { flush, scriptedClient, scriptedLimiter } from '../support/scripted-redis.js';
 
 // The failure policy is logic: it runs here on fake time, against a client whose replies
 // the test hands out one by one (the real-Redis faults are in faults.test.ts).
 
-/** A client whose every command waits until the test answers or fails it. */
-function scriptedClient() {
-  const pending: { args: string[]; resolve(reply: unknown): void; reject(error: unknown): void }[] = [];
-  return {
-    pending,
-    redis: {
-      sendCommand: (args: string[]) => new Promise<unknown>((resolve, reject) => pending.push({ args, resolve, reject })),
-    },
-    /** The operations (script op, or command name) sent so far, in order. */
-    sent: () => pending.map(({ args }) => (args[0] === 'EVALSHA' ? `${args[4]} ${args[7]}` : args[0])),
-  };
-}
-
 /** A script reply: the outcome (0 refused, 1 granted, 2 reserved) and the tokens after it. */
 const reply = (outcome: 0 | 1 | 2, tokens: number) => [outcome, String(tokens)];
 
-/** Lets every settled promise run its callbacks. */
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-
-function setUp(options: Partial<RedisKeyedLimiterOptions> = {}) {
-  const { fake, clock, armedTimers } = fakeClock();
-  const client = scriptedClient();
-  const errors: unknown[] = [];
-  const limiter = new RedisKeyedLimiter({
-    redis: client.redis,
-    capacity: 2,
-    refillPerSecond: 1,
-    timeoutMs: 100,
-    clock,
-    onError: (error) => errors.push(error),
-    ...options,
-  });
-  return { fake, armedTimers, client, errors, limiter };
-}
+const setUp = scriptedLimiter;
 
 describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
   it('waits timeoutMs, then one more timer turn, before it gives up on a reply', async () => {

@@ -1,46 +1,16 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { KeyedLimiter, RateLimitError } from '../../src/index.js';
-import { type Denial, RedisKeyedLimiter, type RedisKeyedLimiterOptions, RedisTimeoutError } from '../../src/redis.js';
+import { RedisKeyedLimiter, type RedisKeyedLimiterOptions, RedisTimeoutError } from '../../src/redis.js';
 import { DECIDE_SCRIPT_SHA1 } from '../../src/redis-script.js';
 import { fakeClock } from '../support/fake-clock.js';
+import { flush, scriptedLimiter } from '../support/scripted-redis.js';
 
 // What the limiter sends and how it reads the script's replies, on fake time, against a
 // client whose replies the test hands out (the script itself runs in the real-Redis suites).
 
-function scriptedClient() {
-  const pending: { args: string[]; resolve(reply: unknown): void; reject(error: unknown): void }[] = [];
-  return {
-    pending,
-    redis: { sendCommand: (args: string[]) => new Promise<unknown>((resolve, reject) => pending.push({ args, resolve, reject })) },
-    /** Answers the oldest unanswered command. */
-    answer(reply: unknown) {
-      const next = pending.find((command) => !(command as { done?: boolean }).done)!;
-      (next as { done?: boolean }).done = true;
-      next.resolve(reply);
-    },
-  };
-}
-
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-
-function setUp(options: Partial<RedisKeyedLimiterOptions> = {}) {
-  const { fake, clock, armedTimers, delaysMs } = fakeClock();
-  const client = scriptedClient();
-  const errors: unknown[] = [];
-  const denials: Denial[] = [];
-  const limiter = new RedisKeyedLimiter({
-    redis: client.redis,
-    capacity: 1,
-    refillPerSecond: 2,
-    timeoutMs: 100,
-    clock,
-    onError: (error) => errors.push(error),
-    onDeny: (denial) => denials.push(denial),
-    ...options,
-  });
-  return { fake, armedTimers, delaysMs, client, errors, denials, limiter };
-}
+/** Capacity 1 at 2 per second: a token every 500 ms. */
+const setUp = (options: Partial<RedisKeyedLimiterOptions> = {}) => scriptedLimiter({ capacity: 1, refillPerSecond: 2, ...options });
 
 describe('RedisKeyedLimiter and its script (fake time, scripted replies)', () => {
   describe('what it sends', () => {
