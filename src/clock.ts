@@ -1,5 +1,8 @@
 import { invalid } from './validate.js';
 
+/** Longest delay `setTimeout` accepts (about 24.8 days); a longer wait re-arms from there. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Clock is the source of time and timers for a limiter. Inject one to run a limiter on
  * fake time (for example `@sinonjs/fake-timers`); leave it out to use the real one.

@@ -98,7 +98,8 @@ function readReply(reply: unknown): Reply {
     const outcome = Number(reply[0]);
     // The tokens, and after a write the rest of the stored state: "<tokens> <seconds> <microseconds>".
     const text = String(reply[1]);
-    const tokens = Number(text.split(' ', 1)[0]);
+    const space = text.indexOf(' ');
+    const tokens = Number(space === -1 ? text : text.slice(0, space));
     if ((outcome === 0 || outcome === 1 || outcome === 2) && text !== '' && !Number.isNaN(tokens)) return [outcome, tokens];
   }
   throw new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`);
@@ -296,7 +297,7 @@ export class RedisKeyedLimiter {
       await sleep(this.#clock, waitMs, signal);
     } catch (reason) {
       // Sent before the rejection is seen, so this client's next command already sees it.
-      this.#giveBack(key, cost);
+      this.#giveBack(this.#prefix + key, String(cost));
       throw reason;
     }
     this.#waited++;
@@ -429,15 +430,8 @@ export class RedisKeyedLimiter {
       this.#fallbacks++;
       return undefined;
     }
-    const costArg = String(cost);
-    const args = ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', this.#prefix + key, operation, this.#capacityArg, this.#refillPerSecondArg, costArg];
+    const args = this.#scriptArgs(operation, this.#prefix + key, String(cost));
     if (maxWaitMs !== undefined) args.push(maxWaitMs);
-    const giveBackIfGranted =
-      operation === 'take' || operation === 'reserve'
-        ? (reply: unknown) => {
-            if (Array.isArray(reply) && Number(reply[0]) > 0) this.#giveBack(key, costArg);
-          }
-        : undefined;
     return new Promise<Reply | undefined>((resolve, reject) => {
       let answered = false;
       const onAbort = () => {
@@ -445,23 +439,19 @@ export class RedisKeyedLimiter {
         reject(signal!.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#call(
-        args,
-        (error, reply) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (answered) return error === undefined && giveBackIfGranted?.(reply);
-          answered = true;
-          try {
-            if (error === undefined) return resolve(readReply(reply));
-          } catch (unreadable) {
-            error = unreadable;
-          }
-          this.#fail(error);
-          this.#fallbacks++;
-          resolve(undefined);
-        },
-        giveBackIfGranted,
-      );
+      this.#call(args, (error, reply) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (answered) return this.#giveBackIfGranted(args, reply);
+        answered = true;
+        try {
+          if (error === undefined) return resolve(readReply(reply));
+        } catch (unreadable) {
+          error = unreadable;
+        }
+        this.#fail(error);
+        this.#fallbacks++;
+        resolve(undefined);
+      });
     });
   }
 
@@ -469,10 +459,10 @@ export class RedisKeyedLimiter {
    * Sends one command and calls `done` once: with its reply, its error, or a
    * RedisTimeoutError when no reply came within `timeoutMs` — judged one timer turn later,
    * so that a reply already received while the event loop was busy is not discarded. A
-   * reply after the timeout goes to `onLateReply`. An EVALSHA that Redis answers NOSCRIPT
-   * is sent once more as EVAL, which also caches the script.
+   * grant that comes after the timeout is given back. An EVALSHA that Redis answers
+   * NOSCRIPT is sent once more as EVAL, which also caches the script.
    */
-  #call(args: string[], done: (error: unknown, reply?: unknown) => void, onLateReply?: (reply: unknown) => void): void {
+  #call(args: string[], done: (error: unknown, reply?: unknown) => void): void {
     const clock = this.#clock;
     let settled = false;
     let timer = clock.setTimeout(() => {
@@ -483,7 +473,7 @@ export class RedisKeyedLimiter {
       }, 1);
     }, this.#timeoutMs);
     const onReply = (reply: unknown) => {
-      if (settled) return onLateReply?.(reply);
+      if (settled) return this.#giveBackIfGranted(args, reply);
       settled = true;
       clock.clearTimeout(timer);
       done(undefined, reply);
@@ -505,10 +495,19 @@ export class RedisKeyedLimiter {
     send(args);
   }
 
-  /** Gives `cost` tokens back to `key` in Redis, not waiting for the answer. */
-  #giveBack(key: string, cost: number | string): void {
-    const args = ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', this.#prefix + key, 'refund', this.#capacityArg, this.#refillPerSecondArg, String(cost)];
-    this.#call(args, (error) => error !== undefined && this.#fail(error));
+  /** The arguments of an EVALSHA of the script: `operation` of `cost` tokens on the Redis key `redisKey`. */
+  #scriptArgs(operation: Operation, redisKey: string, cost: string): string[] {
+    return ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', redisKey, operation, this.#capacityArg, this.#refillPerSecondArg, cost];
+  }
+
+  /** Gives back what the command `args` took, when it was a take or reserve that Redis granted but nobody acted on. */
+  #giveBackIfGranted(args: string[], reply: unknown): void {
+    if ((args[4] === 'take' || args[4] === 'reserve') && Array.isArray(reply) && Number(reply[0]) > 0) this.#giveBack(args[3]!, args[7]!);
+  }
+
+  /** Gives `cost` tokens back to the bucket at `redisKey`, not waiting for the answer. */
+  #giveBack(redisKey: string, cost: string): void {
+    this.#call(this.#scriptArgs('refund', redisKey, cost), (error) => error !== undefined && this.#fail(error));
   }
 
   #fail(error: unknown): void {

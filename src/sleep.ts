@@ -1,7 +1,4 @@
-import type { Clock } from './clock.js';
-
-/** Longest delay `setTimeout` accepts (about 24.8 days); longer sleeps re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { type Clock, MAX_TIMER_MS } from './clock.js';
 
 /**
  * Waits until `ms` milliseconds have passed on `clock`, and never less: a timer that

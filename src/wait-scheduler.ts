@@ -1,9 +1,7 @@
+import { MAX_TIMER_MS } from './clock.js';
 import { RateLimitError } from './errors.js';
 import type { MonotonicTime } from './monotonic-time.js';
 import { covers, refillMs } from './refill.js';
-
-/** Longest delay `setTimeout` accepts (about 24.8 days); longer waits re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** One place in a bucket's line: a caller waiting in `acquire`, or a reservation. */
 export interface Entry {
