@@ -1,3 +1,5 @@
+import { covers, spend } from './refill.js';
+
 /** Slots the arrays start with; they double as keys are added. */
 const INITIAL_SLOTS = 16;
 
@@ -36,6 +38,12 @@ export class BucketSlab {
     return this.#newer[0]!;
   }
 
+  /** Returns the level of the least recently used bucket, or -Infinity when empty. */
+  oldestLevel(): number {
+    const oldest = this.#newer[0]!;
+    return oldest === 0 ? -Infinity : this.#levels[oldest]!;
+  }
+
   level(slot: number): number {
     return this.#levels[slot]!;
   }
@@ -44,12 +52,38 @@ export class BucketSlab {
     this.#levels[slot] = level;
   }
 
-  /** Marks `slot` as the most recently used. */
+  /**
+   * Takes `need` milli-tokens from `key`'s bucket if it covers them, a full bucket
+   * holding `full` and `accrued` being the refill so far (`nowMs * refillPerSecond`, see
+   * refill.ts), and marks it the most recently used; undefined when `key` holds none.
+   */
+  take(key: string, need: number, accrued: number, full: number): boolean | undefined {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return undefined;
+    this.touch(slot);
+    const levels = this.#levels;
+    const level = levels[slot]!;
+    const tokens = level + accrued;
+    if (tokens >= full) levels[slot] = full - need - accrued;
+    else if (covers(tokens, need, accrued)) levels[slot] = spend(level, need);
+    else return false;
+    return true;
+  }
+
+  /** Marks `slot` as the most recently used. Written out: it is on every decision's path. */
   touch(slot: number): void {
-    if (this.#older[0] !== slot) {
-      this.#unlink(slot);
-      this.#link(slot);
-    }
+    const older = this.#older;
+    const newer = this.#newer;
+    // Unlinking and linking again is right for the newest slot too (no test needed).
+    const before = older[slot]!;
+    const after = newer[slot]!;
+    newer[before] = after;
+    older[after] = before;
+    const newest = older[0]!;
+    older[slot] = newest;
+    newer[slot] = 0;
+    newer[newest] = slot;
+    older[0] = slot;
   }
 
   /** Adds a bucket for `key` (which must hold none), as the most recently used; returns its slot. */

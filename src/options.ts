@@ -124,6 +124,11 @@ export function checkCost(cost: unknown): number {
   return finiteNumber('cost', cost, 0);
 }
 
+/** Returns the RangeError for a `cost` above the `capacity`, which no wait can cover. */
+export function aboveCapacity(cost: unknown, capacity: number): RangeError {
+  return invalid('cost', `at most the capacity (${capacity}): the cost exceeds the capacity`, cost, true);
+}
+
 /** A settled promise shared by every `acquire` that needs no wait. */
 export const granted: Promise<void> = /* @__PURE__ */ Promise.resolve();
 
@@ -145,7 +150,7 @@ export function admit(cost: unknown, options: AcquireOptions | undefined, capaci
       checkAcquireOptions(options);
       if (options.signal?.aborted) return { refusal: options.signal.reason };
     }
-    if (need > capacity * MILLI) return { refusal: invalid('cost', `at most the capacity (${capacity}): the cost exceeds the capacity`, cost, true) };
+    if (need > capacity * MILLI) return { refusal: aboveCapacity(cost, capacity) };
     return need;
   } catch (error) {
     return { refusal: error };

@@ -12,19 +12,15 @@
 export const MILLI = 1000;
 
 /**
- * Returns the rounding allowance, in milli-tokens, for comparing a bucket's tokens with
- * `need` at `nowMs`: a few ulps of the numbers involved. Waiting exactly `retryAfter` ms
- * computes `level + (nowMs + waitMs) * rate`, which float rounding can leave a hair short
- * of `need` (0.9999999 tokens); this allowance absorbs that and nothing more, so it stays
- * far below 1e-9 of the capacity for any realistic clock.
+ * Returns whether `tokens` milli-tokens cover `need`, within rounding; `accrued` is the
+ * refill so far, `nowMs * refillPerSecond`. The allowance is a few ulps of the numbers
+ * involved: waiting exactly `retryAfter` ms computes `level + (nowMs + waitMs) * rate`,
+ * which float rounding can leave a hair short of `need` (0.9999999 tokens); this absorbs
+ * that and nothing more, staying far below 1e-9 of the capacity for any realistic clock.
+ * One comparison, as it is on every decision's path.
  */
-export function tolerance(need: number, nowMs: number, refillPerSecond: number): number {
-  return (Math.abs(nowMs) * refillPerSecond + need) * 2 ** -50;
-}
-
-/** Returns whether `tokens` milli-tokens cover `need` at `nowMs` (within rounding). */
-export function covers(tokens: number, need: number, nowMs: number, refillPerSecond: number): boolean {
-  return tokens >= need || tokens >= need - tolerance(need, nowMs, refillPerSecond);
+export function covers(tokens: number, need: number, accrued: number): boolean {
+  return tokens >= need - (Math.abs(accrued) + need) * 2 ** -50;
 }
 
 /** Returns `level - need`, rounded down when the subtraction is inexact so that no token is created. */
@@ -38,5 +34,5 @@ export function spend(level: number, need: number): number {
  * cover it (within rounding), Infinity when nothing refills.
  */
 export function refillMs(tokens: number, need: number, nowMs: number, refillPerSecond: number): number {
-  return covers(tokens, need, nowMs, refillPerSecond) ? 0 : (need - tokens) / refillPerSecond;
+  return covers(tokens, need, nowMs * refillPerSecond) ? 0 : (need - tokens) / refillPerSecond;
 }

@@ -8,6 +8,7 @@ import {
   type LimiterStats,
   type LimitOptions,
   type Reservation,
+  aboveCapacity,
   admit,
   checkAmount,
   checkCost,
@@ -309,7 +310,7 @@ export class TokenBucket {
       this.#level = this.#full - need - accrued;
       return true;
     }
-    if (!covers(tokens, need, nowMs, this.#refillPerSecond)) return false;
+    if (!covers(tokens, need, accrued)) return false;
     this.#level = spend(this.#level, need);
     return true;
   }
@@ -334,7 +335,7 @@ export class TokenBucket {
 
   #checkReservable(cost: unknown): number {
     const need = checkCost(cost);
-    if (need > this.#full) throw new RangeError(`Expected \`cost\` to be at most the capacity (${this.#capacity}): the cost exceeds the capacity, got \`${String(cost)}\` (number)`);
+    if (need > this.#full) throw aboveCapacity(cost, this.#capacity);
     return need;
   }
 

@@ -217,7 +217,7 @@ export class WaitScheduler {
     // No clamp to capacity here: each waiter is charged as at its ideal instant, when the
     // level was exactly its cost (<= capacity); clamping at a late timer would lose refill.
     let head = lane.head;
-    while (head && (head.atMs <= nowMs || (!paused && covers(lane.level + nowMs * rate, head.need, nowMs, rate)))) {
+    while (head && (head.atMs <= nowMs || (!paused && covers(lane.level + nowMs * rate, head.need, nowMs * rate)))) {
       this.#charge(lane, head, nowMs);
       head = lane.head;
     }

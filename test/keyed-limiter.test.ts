@@ -289,6 +289,25 @@ describe('KeyedLimiter', () => {
       expect([limiter.available('a'), limiter.available('b')]).toEqual([0, 1]);
     });
 
+    it('counts a try above the capacity as a use, though it is refused', () => {
+      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, maxKeys: 2, clock: manualClock() });
+      limiter.tryAcquire('a');
+      limiter.tryAcquire('b');
+      expect(limiter.tryAcquire('a', 5)).toBe(false);
+      limiter.tryAcquire('c'); // b goes, a stays
+      expect([limiter.available('a'), limiter.available('b')]).toEqual([1, 2]);
+    });
+
+    it('does not count a try during a pause as a use', () => {
+      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, maxKeys: 2, clock: manualClock() });
+      limiter.tryAcquire('a');
+      limiter.tryAcquire('b');
+      limiter.pauseFor(0.5);
+      expect(limiter.tryAcquire('a')).toBe(false);
+      limiter.tryAcquire('c'); // still paused: c is refused and nothing goes
+      expect([limiter.size, limiter.stats().evicted]).toEqual([2, 0]);
+    });
+
     it('never drops a bucket with waiters, and refuses a new key when every bucket held has waiters', async () => {
       const { clock, fake } = fakeClock();
       const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, maxKeys: 2, clock });

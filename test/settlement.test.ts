@@ -318,4 +318,16 @@ describe('stats and onDeny', () => {
     ]);
     expect(() => new TokenBucket({ capacity: 1, refillPerSecond: 1, onDeny: 'log' as never })).toThrow('`onDeny`');
   });
+
+  it('onDeny of a KeyedLimiter hears Infinity for a cost above the capacity, on a held key and a new one', () => {
+    const denials: unknown[] = [];
+    const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock: manualClock(), onDeny: (denial) => denials.push(denial) });
+    limiter.tryAcquire('held');
+    expect([limiter.tryAcquire('held', 3), limiter.tryAcquire('new', 3)]).toEqual([false, false]);
+    expect(denials).toEqual([
+      { key: 'held', cost: 3, retryAfterMs: Infinity },
+      { key: 'new', cost: 3, retryAfterMs: Infinity },
+    ]);
+    expect(limiter.stats()).toMatchObject({ granted: 1, denied: 2 });
+  });
 });
