@@ -183,7 +183,7 @@ export class KeyedLimiter {
     }
     const lane = this.#waiting.get(key);
     const tokens = lane ? 0 : this.#tokens(this.#idle.slot(key), nowMs);
-    const refusal = tooLong(this.#scheduler.waitMs(lane, tokens, need, nowMs), maxWaitMs) ?? (lane ? undefined : this.#refuseNewKey(key, nowMs));
+    const refusal = lane && maxWaitMs === Infinity && this.#scheduler.endsInTime(lane, need, nowMs) ? undefined : (tooLong(this.#scheduler.waitMs(lane, tokens, need, nowMs), maxWaitMs) ?? (lane ? undefined : this.#refuseNewKey(key, nowMs)));
     if (refusal) {
       this.#deny(key, cost, need, refusal.retryAfterMs);
       return Promise.reject(refusal);

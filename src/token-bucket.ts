@@ -143,13 +143,14 @@ export class TokenBucket {
     const signal = options?.signal;
     const maxWaitMs = options?.maxWaitMs ?? Infinity;
     const nowMs = this.#time.now();
-    if (this.#take(need, nowMs)) {
+    const lane = this.#lane;
+    // Behind callers already waiting, nothing is taken at once (#take would say so too, slower).
+    if (!lane && this.#take(need, nowMs)) {
       this.#granted++;
       return granted;
     }
-    const lane = this.#lane;
     const tokens = lane ? 0 : this.#tokens(nowMs);
-    const refusal = tooLong(this.#scheduler.waitMs(lane, tokens, need, nowMs), maxWaitMs);
+    const refusal = lane && maxWaitMs === Infinity && this.#scheduler.endsInTime(lane, need, nowMs) ? undefined : tooLong(this.#scheduler.waitMs(lane, tokens, need, nowMs), maxWaitMs);
     if (refusal) {
       this.#deny(cost, need, refusal.retryAfterMs);
       return Promise.reject(refusal);

@@ -258,5 +258,27 @@ describe('TokenBucket', () => {
       await fake.runAllAsync();
       expect([settled.length, armedTimers(), fake.countTimers()]).toEqual([20, 0, 0]);
     });
+
+    it('rejects, and does not throw, when the clock cannot arm its timer', async () => {
+      const failure = new Error('no timers here');
+      const clock: Clock = { now: () => 0, setTimeout: () => { throw failure; }, clearTimeout: () => undefined };
+      const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, initialTokens: 0, clock });
+      let waiting: Promise<void> | undefined;
+      expect(() => (waiting = bucket.acquire())).not.toThrow();
+      await expect(waiting).rejects.toBe(failure);
+    });
+
+    it('refuses at once a caller joining a line that can never reach it, though earlier callers wait', async () => {
+      const { clock, fake } = fakeClock();
+      // A fixed quota: the first caller waits only for the pause to end, the second for tokens that never come.
+      const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 0, initialTokens: 1, clock });
+      bucket.pauseFor(1_000);
+      const log: string[] = [];
+      void track(bucket.acquire(1), log, 'first');
+      await expect(bucket.acquire(1)).rejects.toMatchObject({ name: 'RateLimitError', retryAfterMs: Infinity });
+      expect(bucket.stats().denied).toBe(1);
+      await fake.tickAsync(1_000);
+      expect(log).toEqual(['first granted']);
+    });
   });
 });
