@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 /**
  * Size budget of the core ESM entry, minified and gzipped, in bytes.
  *
- * The performance issue's target is 2,000 bytes; the core measures about 5,110 today and
+ * The performance issue's target is 2,000 bytes; the core measures about 5,130 today and
  * this budget holds it there so that it can only shrink. It was 5,000 until two changes
  * for targets of the same issue: the keyed hot path split to fit V8's inlining budget
  * (+30 bytes, about 10% more keyed decisions per second) and a shorter, leaner path for
