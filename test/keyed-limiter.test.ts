@@ -70,6 +70,18 @@ describe('KeyedLimiter', () => {
     it.each([[0], [-1], [1.5], [Number.NaN], ['10']])('rejects maxKeys %o', (maxKeys) => {
       expect(() => new KeyedLimiter({ capacity: 1, refillPerSecond: 1, maxKeys: maxKeys as number })).toThrow('`maxKeys`');
     });
+
+    it('takes from a held bucket as before after a pause and after a new rate', () => {
+      const clock = manualClock();
+      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+      limiter.tryAcquire('a');
+      limiter.pauseFor(500);
+      clock.ms = 500;
+      expect([limiter.tryAcquire('a'), limiter.available('a')]).toEqual([true, 0.5]);
+      limiter.setRate(2);
+      clock.ms = 750;
+      expect([limiter.tryAcquire('a'), limiter.tryAcquire('a')]).toEqual([true, false]);
+    });
   });
 
   describe('acquire', () => {
@@ -171,6 +183,30 @@ describe('KeyedLimiter', () => {
       await expect(limiter.acquire('a', 3)).rejects.toThrow(RangeError);
       await expect(limiter.acquire('a', 3)).rejects.toThrow('exceeds the capacity');
       expect(limiter.size).toBe(0);
+    });
+
+    it('lets a caller join a line within its maxWaitMs, and refuses one past it', async () => {
+      const { clock, fake } = fakeClock();
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+      limiter.tryAcquire('k');
+      const log: string[] = [];
+      void track(limiter.acquire('k'), log, 'first');
+      void track(limiter.acquire('k', 1, { maxWaitMs: 2_000 }), log, 'second');
+      await expect(limiter.acquire('k', 1, { maxWaitMs: 2_999 })).rejects.toMatchObject({ retryAfterMs: 3_000 });
+      await fake.tickAsync(2_000);
+      expect(log).toEqual(['first granted', 'second granted']);
+    });
+
+    it('refuses at once a caller joining a line on a key that can never reach it', async () => {
+      const { clock, fake } = fakeClock();
+      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 0, clock });
+      limiter.tryAcquire('k');
+      limiter.pauseFor(1_000);
+      const log: string[] = [];
+      void track(limiter.acquire('k', 1), log, 'first');
+      await expect(limiter.acquire('k', 1)).rejects.toMatchObject({ name: 'RateLimitError', retryAfterMs: Infinity });
+      await fake.tickAsync(1_000);
+      expect(log).toEqual(['first granted']);
     });
   });
 
@@ -298,41 +334,6 @@ describe('KeyedLimiter', () => {
       expect([limiter.available('a'), limiter.available('b')]).toEqual([1, 2]);
     });
 
-    it('takes from a held bucket as before after a pause and after a new rate', () => {
-      const clock = manualClock();
-      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
-      limiter.tryAcquire('a');
-      limiter.pauseFor(500);
-      clock.ms = 500;
-      expect([limiter.tryAcquire('a'), limiter.available('a')]).toEqual([true, 0.5]);
-      limiter.setRate(2);
-      clock.ms = 750;
-      expect([limiter.tryAcquire('a'), limiter.tryAcquire('a')]).toEqual([true, false]);
-    });
-
-    it('lets a caller join a line within its maxWaitMs, and refuses one past it', async () => {
-      const { clock, fake } = fakeClock();
-      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
-      limiter.tryAcquire('k');
-      const log: string[] = [];
-      void track(limiter.acquire('k'), log, 'first');
-      void track(limiter.acquire('k', 1, { maxWaitMs: 2_000 }), log, 'second');
-      await expect(limiter.acquire('k', 1, { maxWaitMs: 2_999 })).rejects.toMatchObject({ retryAfterMs: 3_000 });
-      await fake.tickAsync(2_000);
-      expect(log).toEqual(['first granted', 'second granted']);
-    });
-
-    it('refuses at once a caller joining a line on a key that can never reach it', async () => {
-      const { clock, fake } = fakeClock();
-      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 0, clock });
-      limiter.tryAcquire('k');
-      limiter.pauseFor(1_000);
-      const log: string[] = [];
-      void track(limiter.acquire('k', 1), log, 'first');
-      await expect(limiter.acquire('k', 1)).rejects.toMatchObject({ name: 'RateLimitError', retryAfterMs: Infinity });
-      await fake.tickAsync(1_000);
-      expect(log).toEqual(['first granted']);
-    });
 
     it('does not count a try during a pause as a use', () => {
       const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, maxKeys: 2, clock: manualClock() });
