@@ -183,7 +183,11 @@ export class KeyedLimiter {
     }
     const lane = this.#waiting.get(key);
     const tokens = lane ? 0 : this.#tokens(this.#idle.slot(key), nowMs);
-    const refusal = lane && maxWaitMs === Infinity && this.#scheduler.endsInTime(lane, need, nowMs) ? undefined : (tooLong(this.#scheduler.waitMs(lane, tokens, need, nowMs), maxWaitMs) ?? (lane ? undefined : this.#refuseNewKey(key, nowMs)));
+    // Joining a line that ends, with any wait accepted, nothing can refuse: skip planning the wait.
+    const refusal =
+      lane && maxWaitMs === Infinity && this.#scheduler.endsInTime(lane, need, nowMs)
+        ? undefined
+        : (tooLong(this.#scheduler.waitMs(lane, tokens, need, nowMs), maxWaitMs) ?? (lane ? undefined : this.#refuseNewKey(key, nowMs)));
     if (refusal) {
       this.#deny(key, cost, need, refusal.retryAfterMs);
       return Promise.reject(refusal);
@@ -388,6 +392,7 @@ export class KeyedLimiter {
     if (this.#onDeny) this.#tellDenied(key, cost, need, retryAfterMs);
   }
 
+  /** Tells `onDeny` of a refusal, with the wait it would take (`retryAfterMs` when the caller knows it). */
   #tellDenied(key: string, cost: number, need: number, retryAfterMs: number | undefined): void {
     this.#onDeny!({ key, cost, retryAfterMs: retryAfterMs ?? (need > this.#full ? Infinity : this.#waitMs(key, need, this.#time.now())) });
   }

@@ -150,7 +150,11 @@ export class TokenBucket {
       return granted;
     }
     const tokens = lane ? 0 : this.#tokens(nowMs);
-    const refusal = lane && maxWaitMs === Infinity && this.#scheduler.endsInTime(lane, need, nowMs) ? undefined : tooLong(this.#scheduler.waitMs(lane, tokens, need, nowMs), maxWaitMs);
+    // Joining a line that ends, with any wait accepted, nothing can refuse: skip planning the wait.
+    const refusal =
+      lane && maxWaitMs === Infinity && this.#scheduler.endsInTime(lane, need, nowMs)
+        ? undefined
+        : tooLong(this.#scheduler.waitMs(lane, tokens, need, nowMs), maxWaitMs);
     if (refusal) {
       this.#deny(cost, need, refusal.retryAfterMs);
       return Promise.reject(refusal);

@@ -25,6 +25,14 @@ describe('KeyedLimiter', () => {
       expect([limiter.tryAcquire('a', 3), limiter.available('a')]).toEqual([false, 1]);
     });
 
+    it('refuses a cost above the capacity on a held bucket that is full again', () => {
+      const clock = manualClock();
+      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+      limiter.tryAcquire('a');
+      clock.ms = 1_000; // full again, and held until it has been full for a refill period
+      expect([limiter.tryAcquire('a', 3), limiter.size, limiter.available('a')]).toEqual([false, 1, 2]);
+    });
+
     it('refills lazily and exactly per key', () => {
       const clock = manualClock();
       const limiter = new KeyedLimiter({ capacity: 3, refillPerSecond: 3, clock });
@@ -224,6 +232,17 @@ describe('KeyedLimiter', () => {
       expect(limiter.size).toBe(1);
       expect(limiter.stats().evicted).toBe(1_000);
       expect(delaysMs).toEqual([]);
+    });
+
+    it('drops at most two full buckets per operation, so no call pays for a sweep', () => {
+      const clock = manualClock();
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+      for (let index = 0; index < 10; index++) limiter.tryAcquire(`user${index}`);
+      clock.ms = 5_000; // all ten have been full for more than a refill period
+      limiter.tryAcquire('active');
+      expect([limiter.size, limiter.stats().evicted]).toEqual([9, 2]);
+      limiter.tryAcquire('active');
+      expect([limiter.size, limiter.stats().evicted]).toEqual([7, 4]);
     });
 
     it('keeps a key used steadily below its limit instead of dropping and re-creating it at each use', () => {

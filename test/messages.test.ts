@@ -66,7 +66,8 @@ describe('error messages, exactly', () => {
     const reading = { value: 0 as unknown };
     const limiter = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock: { ...manualClock(), now: () => reading.value as number } });
     reading.value = Number.NaN;
-    expect((await errorOf(() => limiter.tryAcquire())).message).toBe('Expected `clock.now()` to be a number, got `NaN` (number)');
+    const notANumber = await errorOf(() => limiter.tryAcquire());
+    expect([notANumber.name, notANumber.message]).toEqual(['RangeError', 'Expected `clock.now()` to be a number, got `NaN` (number)']);
     reading.value = '5';
     const error = await errorOf(() => limiter.available);
     expect([error.name, error.message]).toEqual(['TypeError', 'Expected `clock.now()` to be a number, got `"5"` (string)']);

@@ -149,6 +149,8 @@ describe('TokenBucket', () => {
       clock.ms = 4_000;
       clock.ms = 4_500;
       expect(bucket.available).toBe(3);
+      clock.ms = 5_500; // a second rebase, as exact as the first
+      expect(bucket.available).toBe(4);
     });
 
     it('throws a TypeError when the clock returns something else than a number', () => {
