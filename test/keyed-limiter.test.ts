@@ -353,7 +353,6 @@ describe('KeyedLimiter', () => {
       expect([limiter.available('a'), limiter.available('b')]).toEqual([1, 2]);
     });
 
-
     it('does not count a try during a pause as a use', () => {
       const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, maxKeys: 2, clock: manualClock() });
       limiter.tryAcquire('a');
