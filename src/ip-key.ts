@@ -71,30 +71,41 @@ function formatIpv6(groups: readonly number[]): string {
 
 /**
  * Returns the rate-limit key of a client address. An IPv4 address is its own key; an
- * IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) keys as the IPv4 address it carries; any
- * other IPv6 address keys by its first `ipv6Subnet` bits, as `2001:db8:1:200::/56`, so
- * that a client cannot walk around its limit by rotating addresses within its own block.
- * With `ipv6Subnet: false` an IPv6 address keys as itself, in canonical form. Brackets and
- * a zone (`%eth0`) are ignored. Anything that is not an IP address is returned unchanged.
+ * IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) keys as the IPv4 address it carries, and
+ * the IPv6 loopback `::1` as `127.0.0.1`, so a client on a dual-stack server keys alike
+ * over either family. Any other IPv6 address keys by its first `ipv6Subnet` bits, as
+ * `2001:db8:1::/56`, so that a client cannot walk around its limit by rotating addresses
+ * within its own block. With `ipv6Subnet: false` an IPv6 address keys as itself, in
+ * canonical form (RFC 5952). Surrounding spaces, brackets, a port (`[::1]:443`,
+ * `192.0.2.1:443`) and a zone (`%eth0`) are ignored. Anything that is not an IP address
+ * is returned unchanged.
  * @param address - the client's address, from the socket or a trusted `X-Forwarded-For`.
  * @param ipv6Subnet - the IPv6 prefix length, a whole number from 32 to 64, or `false`. @default 56
  * @example
  * ```ts
  * ipKey('2001:db8:1:2::c7'); // '2001:db8:1::/56'
  * ipKey('::ffff:127.0.0.1'); // '127.0.0.1'
+ * ipKey('2001:db8:1:2::c7', false); // '2001:db8:1:2::c7'
  * ```
  */
 export function ipKey(address: string, ipv6Subnet: number | false = DEFAULT_IPV6_SUBNET): string {
-  if (!address.includes(':')) return address;
   let text = address.trim();
-  if (text.startsWith('[')) text = text.slice(1, text.indexOf(']') < 0 ? undefined : text.indexOf(']'));
+  if (!text.includes(':')) return text;
+  const ipv4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(text);
+  if (ipv4WithPort) return ipv4WithPort[1]!;
+  if (text.startsWith('[')) {
+    const end = text.indexOf(']');
+    text = text.slice(1, end < 0 ? undefined : end);
+  }
   const zone = text.indexOf('%');
   if (zone >= 0) text = text.slice(0, zone);
   const groups = parseIpv6(text);
   if (!groups) return address;
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
+  const high = groups[0]! | groups[1]! | groups[2]! | groups[3]! | groups[4]!;
+  if (high === 0 && groups[5] === 0xffff) {
     return `${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`;
   }
+  if (high === 0 && groups[5] === 0 && groups[6] === 0 && groups[7] === 1) return '127.0.0.1';
   if (ipv6Subnet === false) return formatIpv6(groups);
   const masked = groups.map((group, index) => {
     const bits = Math.min(16, Math.max(0, ipv6Subnet - index * 16));
