@@ -193,11 +193,16 @@ describe('HTTP guards', () => {
       expect((await get(url, { authorization: 'k2' })).status).toBe(200);
     });
 
-    it('requires a key function unless trustProxy is set', () => {
-      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1 });
-      expect(() => fetchRateLimit({ limiter })).toThrow(TypeError);
-      expect(() => fetchRateLimit({ limiter })).toThrow('`key`');
-      expect(() => fetchRateLimit({ limiter, trustProxy: true })).not.toThrow();
+    it('keys by the client address given as guard(request, { ip }), and rejects with a TypeError when it has none', async () => {
+      const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
+      const guard = fetchRateLimit({ limiter });
+      expect(await guard(new Request('http://127.0.0.1/'), { ip: '192.0.2.1' })).toBeUndefined();
+      expect((await guard(new Request('http://127.0.0.1/'), { ip: '192.0.2.1' }))?.status).toBe(429);
+      expect(await guard(new Request('http://127.0.0.1/'), { ip: '192.0.2.2' })).toBeUndefined();
+      await expect(guard(new Request('http://127.0.0.1/'))).rejects.toThrow(TypeError);
+      await expect(guard(new Request('http://127.0.0.1/'), {})).rejects.toThrow('pass it as guard(request, { ip })');
+      await expect(guard(new Request('http://127.0.0.1/'), 'ip' as never)).rejects.toThrow('`connection`');
+      expect(limiter.size).toBe(2); // never a shared 'unknown' bucket
     });
   });
 
@@ -251,8 +256,10 @@ describe('HTTP guards', () => {
       const hops = fetchRateLimit({ limiter, trustProxy: 1 });
       await hops(request({ 'x-forwarded-for': '192.0.2.9, 198.51.100.1' }));
       await hops(request({ 'x-forwarded-for': '192.0.2.9' }));
-      await hops(request());
-      expect([limiter.available('192.0.2.1'), limiter.available('198.51.100.1'), limiter.available('192.0.2.9'), limiter.available('unknown')]).toEqual([0, 0, 0, 0]);
+      await expect(hops(request())).rejects.toThrow(TypeError);
+      await expect(first(request())).rejects.toThrow(TypeError);
+      expect([limiter.available('192.0.2.1'), limiter.available('198.51.100.1'), limiter.available('192.0.2.9')]).toEqual([0, 0, 0]);
+      expect(limiter.size).toBe(3);
     });
 
     it('joins repeated X-Forwarded-For headers of a Node request', async () => {
@@ -266,13 +273,14 @@ describe('HTTP guards', () => {
       expect(limiter.available('203.0.113.5')).toBe(0);
     });
 
-    it("keys by 'unknown' when a request shows no address at all", async () => {
+    it('answers errorStatus for a Node request that shows no address at all, never a shared bucket', async () => {
       const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
-      await fetchRateLimit({ limiter, trustProxy: true })(request());
+      const heard: unknown[] = [];
       const res = { statusCode: 200, setHeader: () => undefined, end: () => undefined };
-      await rateLimit({ limiter: new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock: manualClock() }) })({ headers: {} }, res, () => undefined);
-      expect(limiter.available('unknown')).toBe(0);
-      expect(() => fetchRateLimit({ limiter, trustProxy: 0 })).toThrow('`key`');
+      let passed = false;
+      await rateLimit({ limiter, onError: (error) => void heard.push(error) })({ headers: {} }, res, () => (passed = true));
+      expect([res.statusCode, passed, limiter.size]).toEqual([503, false, 0]);
+      expect(heard[0]).toBeInstanceOf(TypeError);
     });
 
     it('sends an onLimited response without extra headers in every framework', async () => {

@@ -1,0 +1,146 @@
+/*
+ * The guards of Node-based servers: a Connect/Express middleware (which also serves a bare
+ * node:http server) and a Fastify onRequest hook.
+ */
+import { type NodeLikeRequest, socketAddress } from './http-client-address.js';
+import { ABORTED, type Outcome, decider, isPromise } from './http-decider.js';
+import { mergedHeader } from './http-headers.js';
+import { type RequestLimitOptions, guardSettings } from './http-options.js';
+
+/**
+ * The response a Connect/Express middleware writes to: Node's ServerResponse shape.
+ * `getHeader` lets stacked guards add to each other's fields; `once` lets
+ * `skipSuccessfulRequests`/`skipFailedRequests` see the response finish.
+ * @example
+ * ```ts
+ * createServer((req, res) => void guard(req, res, () => res.end('ok'))); // a ServerResponse fits
+ * ```
+ */
+export interface NodeLikeResponse {
+  statusCode: number;
+  setHeader(name: string, value: string): unknown;
+  getHeader?(name: string): unknown;
+  end(body?: string): unknown;
+  readonly headersSent?: boolean;
+  once?(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
+/** Gives back the cost per `settle` when the response finishes, or as failed when it closes unfinished. */
+function settleOnFinish(res: Pick<NodeLikeResponse, 'once' | 'statusCode'> | undefined, settle: (status: number) => void): void {
+  res?.once?.('finish', () => settle(res.statusCode));
+  res?.once?.('close', () => settle(ABORTED));
+}
+
+function setOn(req: object, property: string | false, outcome: Outcome): void {
+  if (property !== false && outcome.decision) (req as Record<string, unknown>)[property] = outcome.decision;
+}
+
+/**
+ * Returns a Connect/Express-style middleware `(req, res, next)`, which also serves a bare
+ * `node:http` server (pass a `next` that runs your handler). It adds the rate-limit
+ * headers (after those of other guards), puts the decision on `req.rateLimit`, answers a
+ * refused request itself (429 by default) and calls `next()` otherwise. It never rejects:
+ * an error goes to `onError`, then the `errorStatus` response.
+ * @throws {TypeError|RangeError} on bad options.
+ * @example
+ * ```ts
+ * app.use('/search', rateLimit({ limiter: new KeyedLimiter({ capacity: 30, refillPerSecond: 10 }) }));
+ * ```
+ */
+export function rateLimit<Req extends object = NodeLikeRequest>(
+  options: RequestLimitOptions<Req>,
+): (req: Req, res: NodeLikeResponse, next: (error?: unknown) => void) => void | Promise<void> {
+  const settings = guardSettings(options, true);
+  const { decide, hear } = decider(settings, false);
+  const refunds = settings.skipSuccessfulRequests || settings.skipFailedRequests;
+  const apply = (req: Req, res: NodeLikeResponse, next: (error?: unknown) => void, outcome: Outcome | undefined): void => {
+    if (!outcome) return next();
+    try {
+      for (const name in outcome.headers) {
+        const value = outcome.headers[name]!;
+        res.setHeader(name, res.getHeader ? mergedHeader(name, res.getHeader(name), value) : value);
+      }
+      setOn(req, settings.requestProperty, outcome);
+      const refusal = outcome.refusal;
+      if (refusal) {
+        res.statusCode = refusal.status;
+        for (const [name, value] of Object.entries(refusal.headers ?? {})) res.setHeader(name, value);
+        res.end(refusal.body);
+        return;
+      }
+      if (refunds) settleOnFinish(res, outcome.settle);
+    } catch (error) {
+      hear(error, req);
+      if (!res.headersSent) {
+        res.statusCode = settings.errorStatus;
+        res.end();
+      }
+      return;
+    }
+    next();
+  };
+  return (req, res, next) => {
+    const outcome = decide(req, socketAddress(req as NodeLikeRequest));
+    if (isPromise(outcome)) return outcome.then((decided) => apply(req, res, next, decided));
+    apply(req, res, next, outcome);
+  };
+}
+
+/**
+ * The reply a Fastify hook writes to: Fastify's FastifyReply shape.
+ * @example
+ * ```ts
+ * app.addHook('onRequest', fastifyRateLimit({ limiter })); // a FastifyReply fits
+ * ```
+ */
+export interface FastifyLikeReply {
+  header(name: string, value: string): unknown;
+  getHeader?(name: string): unknown;
+  code(status: number): unknown;
+  send(body?: string): unknown;
+  readonly raw?: Pick<NodeLikeResponse, 'once' | 'statusCode'> | undefined;
+}
+
+/**
+ * Returns a Fastify `onRequest` hook: `app.addHook('onRequest', fastifyRateLimit({ ... }))`,
+ * or on one route with `{ onRequest: fastifyRateLimit({ ... }) }`. It adds the headers,
+ * puts the decision on `request.rateLimit` and answers a refused request. The default key
+ * is the socket's address (Fastify's own `trustProxy` is not consulted; set ours).
+ * `skipSuccessfulRequests`/`skipFailedRequests` refund when the response finishes (when
+ * Fastify's `onResponse` runs).
+ * @throws {TypeError|RangeError} on bad options.
+ * @example
+ * ```ts
+ * app.addHook('onRequest', fastifyRateLimit({ limiter: new KeyedLimiter({ capacity: 10, refillPerSecond: 5 }) }));
+ * ```
+ */
+export function fastifyRateLimit<Req extends object = NodeLikeRequest>(
+  options: RequestLimitOptions<Req>,
+): (request: Req, reply: FastifyLikeReply) => Promise<FastifyLikeReply | undefined> {
+  const settings = guardSettings(options, true);
+  const { decide, hear } = decider(settings, false);
+  const refunds = settings.skipSuccessfulRequests || settings.skipFailedRequests;
+  return async (request, reply) => {
+    const outcome = await decide(request, socketAddress(request as NodeLikeRequest));
+    if (!outcome) return undefined;
+    try {
+      for (const name in outcome.headers) {
+        const value = outcome.headers[name]!;
+        reply.header(name, reply.getHeader ? mergedHeader(name, reply.getHeader(name), value) : value);
+      }
+      setOn(request, settings.requestProperty, outcome);
+      const refusal = outcome.refusal;
+      if (!refusal) {
+        if (refunds) settleOnFinish(reply.raw, outcome.settle);
+        return undefined;
+      }
+      for (const [name, value] of Object.entries(refusal.headers ?? {})) reply.header(name, value);
+      reply.code(refusal.status);
+    } catch (error) {
+      hear(error, request);
+      reply.code(settings.errorStatus);
+    }
+    reply.send(outcome.refusal?.body);
+    return reply;
+  };
+}
