@@ -9,6 +9,7 @@ import { rateLimitHeaders } from './http-headers.js';
 import type { GuardSettings, LimitedResponse } from './http-options.js';
 import { ipKey } from './ip-key.js';
 import { LimiterTimeoutError } from './limiter-timeout-error.js';
+import { invalid } from './validate.js';
 
 /** What a guard decided for one request that it limited. */
 export interface Outcome {
@@ -64,12 +65,11 @@ function bounded(taken: Maybe<Decision>, timeoutMs: number): Maybe<Decision> {
   });
 }
 
+const PROBLEM_HEADERS = { 'Content-Type': 'application/problem+json' };
+
+/** Returns an RFC 9457 problem response; `title` and `detail` need no JSON escaping (built here from fixed text and digits). */
 function problem(status: number, title: string, detail: string): LimitedResponse {
-  return {
-    status,
-    body: JSON.stringify({ type: 'about:blank', title, status, detail }),
-    headers: { 'Content-Type': 'application/problem+json' },
-  };
+  return { status, body: `{"type":"about:blank","title":"${title}","status":${status},"detail":"${detail}"}`, headers: PROBLEM_HEADERS };
 }
 
 const ignore = (): void => undefined;
@@ -135,6 +135,7 @@ export function decider<Req>(settings: GuardSettings<Req>, rejectsWithoutAddress
     };
   };
   const outcome = (req: Req, decision: Decision, keyOfRequest: string, tokens: number): Maybe<Outcome> => {
+    if (typeof decision?.granted !== 'boolean') throw invalid("the limiter's take()", 'a Decision', decision);
     const sent = rateLimitHeaders(decision, limiter, headers, policy);
     if (decision.granted) return { headers: sent, decision, refusal: undefined, settle: refunds ? settler(req, keyOfRequest, tokens) : ignore };
     return then(onLimited ? onLimited(req, decision) : undefined, (custom) => ({

@@ -3,7 +3,7 @@
  * workers): a Request in, a refusal Response or undefined out, the headers added after.
  */
 import type { Decision } from './decision.js';
-import { type Outcome, decider } from './http-decider.js';
+import { type Outcome, decider, isPromise } from './http-decider.js';
 import { mergedHeader } from './http-headers.js';
 import { type HttpLimitOptions, guardSettings } from './http-options.js';
 import { invalid } from './validate.js';
@@ -39,9 +39,11 @@ export interface FetchGuard {
   (request: Request, connection?: ConnectionInfo): Promise<Response | undefined>;
   /**
    * Returns `response` with the rate-limit headers decided for `request` added (after
-   * other guards' members); sets them in place, or on a copy when its headers are
-   * immutable (a `fetch` response, `Response.redirect`). Refunds the cost here for
-   * `skipSuccessfulRequests`/`skipFailedRequests`, by `response.status`.
+   * other guards' members; `Retry-After` the longer wait); sets them in place, or on a
+   * copy when its headers are immutable (a `fetch` response, `Response.redirect`).
+   * Returns this guard's own refusal, and a response to a request it did not decide,
+   * unchanged. Refunds the cost here for `skipSuccessfulRequests`/`skipFailedRequests`,
+   * by `response.status`.
    */
   withHeaders(request: Request, response: Response): Response;
   /** Returns the header fields decided for `request` (for `c.header` in Hono), or undefined when it was not limited. */
@@ -50,8 +52,12 @@ export interface FetchGuard {
   decisionFor(request: Request): Decision | undefined;
 }
 
+/** Adds a guard's fields to `target`: the draft's list fields appended (Headers joins them with `, `), the others merged. */
 function addHeaders(target: Headers, headers: Readonly<Record<string, string>>): void {
-  for (const name in headers) target.set(name, mergedHeader(name, target.get(name), headers[name]!));
+  for (const name in headers) {
+    if (name === 'RateLimit' || name === 'RateLimit-Policy') target.append(name, headers[name]!);
+    else target.set(name, mergedHeader(name, target.get(name), headers[name]!));
+  }
 }
 
 /**
@@ -72,20 +78,34 @@ function addHeaders(target: Headers, headers: Readonly<Record<string, string>>):
  */
 export function fetchRateLimit(options: HttpLimitOptions<Request>): FetchGuard {
   const { decide } = decider(guardSettings(options, false), true);
-  const decided = new WeakMap<Request, Outcome>();
-  const guard = async (request: Request, connection?: ConnectionInfo): Promise<Response | undefined> => {
-    if (connection !== undefined && (typeof connection !== 'object' || connection === null)) throw invalid('connection', 'an object like { ip }', connection);
-    const outcome = await decide(request, connection?.ip);
+  // The outcome rides on the request under this guard's own symbol: cheaper than a
+  // WeakMap's ephemeron per request, which showed in the Hono benchmark.
+  const decided = Symbol('fairbucket.outcome');
+  const refusedWith = Symbol('fairbucket.refusal');
+  const slots = (request: Request) => request as unknown as { [decided]?: Outcome; [refusedWith]?: Response };
+  const outcomeOf = (request: Request): Outcome | undefined => slots(request)[decided];
+  const answer = (request: Request, outcome: Outcome | undefined): Response | undefined => {
     if (!outcome) return undefined;
-    decided.set(request, outcome);
+    slots(request)[decided] = outcome;
     if (!outcome.refusal) return undefined;
     const { status, body, headers } = outcome.refusal;
-    return new Response(body ?? null, { status, headers: { ...outcome.headers, ...headers } });
+    return (slots(request)[refusedWith] = new Response(body ?? null, { status, headers: { ...outcome.headers, ...headers } }));
+  };
+  // Not an async function: a synchronous decision resolves without awaiting anything.
+  const guard = (request: Request, connection?: ConnectionInfo): Promise<Response | undefined> => {
+    try {
+      if (connection !== undefined && (typeof connection !== 'object' || connection === null)) throw invalid('connection', 'an object like { ip }', connection);
+      const outcome = decide(request, connection?.ip);
+      return isPromise(outcome) ? outcome.then((decided) => answer(request, decided)) : Promise.resolve(answer(request, outcome));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
   return Object.assign(guard, {
     withHeaders(request: Request, response: Response): Response {
-      const outcome = decided.get(request);
-      if (!outcome || outcome.refusal) return response;
+      const outcome = outcomeOf(request);
+      // This guard's own refusal carries its fields already; any other response gets them.
+      if (!outcome || response === slots(request)[refusedWith]) return response;
       outcome.settle(response.status);
       try {
         addHeaders(response.headers, outcome.headers);
@@ -97,7 +117,7 @@ export function fetchRateLimit(options: HttpLimitOptions<Request>): FetchGuard {
         return copy;
       }
     },
-    headersFor: (request: Request) => decided.get(request)?.headers,
-    decisionFor: (request: Request) => decided.get(request)?.decision,
+    headersFor: (request: Request) => outcomeOf(request)?.headers,
+    decisionFor: (request: Request) => outcomeOf(request)?.decision,
   });
 }

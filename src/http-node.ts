@@ -64,7 +64,7 @@ export function rateLimit<Req extends object = NodeLikeRequest>(
       const refusal = outcome.refusal;
       if (refusal) {
         res.statusCode = refusal.status;
-        for (const [name, value] of Object.entries(refusal.headers ?? {})) res.setHeader(name, value);
+        for (const name in refusal.headers) res.setHeader(name, refusal.headers[name]!);
         res.end(refusal.body);
         return;
       }
@@ -114,14 +114,12 @@ export interface FastifyLikeReply {
  * app.addHook('onRequest', fastifyRateLimit({ limiter: new KeyedLimiter({ capacity: 10, refillPerSecond: 5 }) }));
  * ```
  */
-export function fastifyRateLimit<Req extends object = NodeLikeRequest>(
-  options: RequestLimitOptions<Req>,
-): (request: Req, reply: FastifyLikeReply) => Promise<FastifyLikeReply | undefined> {
+export function fastifyRateLimit<Req extends object = NodeLikeRequest>(options: RequestLimitOptions<Req>): FastifyHook<NotInferred<Req>> {
   const settings = guardSettings(options, true);
   const { decide, hear } = decider(settings, false);
   const refunds = settings.skipSuccessfulRequests || settings.skipFailedRequests;
-  return async (request, reply) => {
-    const outcome = await decide(request, socketAddress(request as NodeLikeRequest));
+  /** Writes the outcome; returns the reply when it answered the request itself. */
+  const apply = (request: Req, reply: FastifyLikeReply, outcome: Outcome | undefined): FastifyLikeReply | undefined => {
     if (!outcome) return undefined;
     try {
       for (const name in outcome.headers) {
@@ -134,7 +132,7 @@ export function fastifyRateLimit<Req extends object = NodeLikeRequest>(
         if (refunds) settleOnFinish(reply.raw, outcome.settle);
         return undefined;
       }
-      for (const [name, value] of Object.entries(refusal.headers ?? {})) reply.header(name, value);
+      for (const name in refusal.headers) reply.header(name, refusal.headers[name]!);
       reply.code(refusal.status);
     } catch (error) {
       hear(error, request);
@@ -143,4 +141,28 @@ export function fastifyRateLimit<Req extends object = NodeLikeRequest>(
     reply.send(outcome.refusal?.body);
     return reply;
   };
+  return (request, reply, done) => {
+    const outcome = decide(request, socketAddress(request as NodeLikeRequest));
+    if (typeof done !== 'function') return Promise.resolve(outcome).then((decided) => apply(request, reply, decided));
+    // Fastify's callback style: a synchronous decision goes on without a promise; a reply
+    // sent here ends the request, so done() is called only to go on.
+    const proceed = (decided: Outcome | undefined): void => void (apply(request, reply, decided) ?? done());
+    if (isPromise(outcome)) void outcome.then(proceed);
+    else proceed(outcome);
+    return undefined;
+  };
 }
+
+/** `T`, hidden from inference (TypeScript's NoInfer before 5.4): a route's hook type must not pick `Req`. */
+type NotInferred<T> = [T][T extends unknown ? 0 : never];
+
+/**
+ * A Fastify `onRequest` hook as fastifyRateLimit returns it. Fastify calls it with `done`
+ * (callback style: no promise on a synchronous decision) and it returns undefined; called
+ * without `done`, it returns a promise of the reply it answered, or of undefined to go on.
+ * @example
+ * ```ts
+ * const hook: FastifyHook<FastifyRequest> = fastifyRateLimit({ limiter });
+ * ```
+ */
+export type FastifyHook<Req> = (request: Req, reply: FastifyLikeReply, done?: (error?: Error) => void) => Promise<FastifyLikeReply | undefined> | undefined;

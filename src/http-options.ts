@@ -113,7 +113,8 @@ export interface RequestLimitOptions<Req> extends HttpLimitOptions<Req> {
   readonly requestProperty?: string | false | undefined;
 }
 
-const SHARED = ['limiter', 'key', 'trustProxy', 'ipv6Subnet', 'cost', 'skip', 'headers', 'policy', 'onLimited', 'onError', 'errorStatus', 'timeoutMs', 'skipSuccessfulRequests', 'skipFailedRequests'];
+// The skip… names before `skip`: checkKnownOptions suggests the first name a typo starts with.
+const SHARED = ['limiter', 'key', 'trustProxy', 'ipv6Subnet', 'cost', 'skipSuccessfulRequests', 'skipFailedRequests', 'skip', 'headers', 'policy', 'onLimited', 'onError', 'errorStatus', 'timeoutMs'];
 
 /** The checked options of one guard, with their defaults. */
 export interface GuardSettings<Req> {
@@ -183,7 +184,7 @@ export function guardSettings<Req>(options: RequestLimitOptions<Req>, withReques
     cost: options.cost,
     skip: options.skip,
     headers,
-    policy: policyString(options.policy ?? 'default'),
+    policy: policyString(options.policy === undefined ? 'default' : options.policy),
     onLimited: options.onLimited,
     onError: options.onError,
     errorStatus,

@@ -6,7 +6,7 @@
 export type { NodeLikeRequest } from './http-client-address.js';
 export { type ConnectionInfo, type FetchGuard, fetchRateLimit } from './http-fetch.js';
 export type { HeaderSet } from './http-headers.js';
-export { type FastifyLikeReply, type NodeLikeResponse, fastifyRateLimit, rateLimit } from './http-node.js';
+export { type FastifyHook, type FastifyLikeReply, type NodeLikeResponse, fastifyRateLimit, rateLimit } from './http-node.js';
 export type { HttpLimitOptions, KeyedTaker, LimitedResponse, RequestLimitOptions } from './http-options.js';
 export { ipKey } from './ip-key.js';
 export { LimiterTimeoutError } from './limiter-timeout-error.js';

@@ -3,7 +3,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fastifyRateLimit, fetchRateLimit, rateLimit } from '../src/http.js';
 import { type Decision, KeyedLimiter } from '../src/index.js';
 import { manualClock } from './support/fake-clock.js';
@@ -119,6 +119,7 @@ describe('HTTP guards', () => {
     });
 
     it('answers 503 when the limiter fails, without an unhandled rejection', async () => {
+      const consoleError = vi.spyOn(console, 'error').mockImplementation(() => undefined);
       const failing = { capacity: 1, refillPerSecond: 1, take: (): Promise<Decision> => Promise.reject(new Error('redis down')) };
       const app = express();
       app.get('/', rateLimit({ limiter: failing }), (_req, res) => void res.send('ok'));
@@ -127,6 +128,8 @@ describe('HTTP guards', () => {
       expect(response.status).toBe(503);
       expect(response.headers['content-type']).toBe('application/problem+json');
       expect(JSON.parse(response.body)).toMatchObject({ status: 503, title: 'Service Unavailable' });
+      expect(consoleError.mock.calls[0]![1]).toEqual(new Error('redis down'));
+      consoleError.mockRestore();
     });
 
     it('lets onLimited build the refusal', async () => {
@@ -313,8 +316,11 @@ describe('HTTP guards', () => {
           throw new Error('no key');
         },
         errorStatus: 500,
+        onError: () => undefined,
       });
-      expect((await guard(request()))?.status).toBe(500);
+      const refused = (await guard(request()))!;
+      expect(refused.status).toBe(500);
+      expect(JSON.parse(await refused.text())).toMatchObject({ title: 'Rate Limiter Failed', status: 500 });
     });
   });
 
@@ -333,13 +339,28 @@ describe('HTTP guards', () => {
   });
 
   describe('options', () => {
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1 });
     it.each([
       [{ limiter: {} }, '`limiter`'],
-      [{ limiter: new KeyedLimiter({ capacity: 1, refillPerSecond: 1 }), headers: 'all' }, '`headers`'],
-      [{ limiter: new KeyedLimiter({ capacity: 1, refillPerSecond: 1 }), trustProxy: -1 }, '`trustProxy`'],
+      [{ limiter: { take: () => undefined } }, '`limiter` to be a keyed limiter with take(key, cost), capacity and refillPerSecond'],
+      [{ limiter, headers: 'all' }, '`headers`'],
+      [{ limiter, trustProxy: -1 }, '`trustProxy`'],
+      [{ limiter, key: 'user' }, 'Expected `key` to be a function'],
+      [{ limiter, errorStatus: 200 }, 'Expected `errorStatus` to be a whole number from 400 to 599, got `200`'],
+      [{ limiter, timeoutMs: 0 }, 'Expected `timeoutMs` to be a number > 0'],
+      [{ limiter, timeoutMs: Number.NaN }, '`timeoutMs`'],
+      [{ limiter, requestProperty: '' }, '`requestProperty`'],
+      [{ limiter, skipFailedRequests: 'yes' }, 'Expected `skipFailedRequests` to be a boolean'],
+      [{ limiter, maxWait: 1 }, 'Unknown option `maxWait`'],
+      [{ limiter, skipSuccessful: true }, 'Unknown option `skipSuccessful` (did you mean `skipSuccessfulRequests`?)'],
+      [{ limiter, onErorr: () => undefined }, 'Unknown option `onErorr` (did you mean `onError`?)'],
       [null, '`options`'],
     ])('rejects bad options %o', (options, message) => {
-      expect(() => rateLimit(options as never)).toThrow(message);
+      for (const guard of [rateLimit, fastifyRateLimit]) expect(() => guard(options as never)).toThrow(message);
+    });
+
+    it('rejects requestProperty on a fetch guard: a Request is not written to', () => {
+      expect(() => fetchRateLimit({ limiter, requestProperty: 'rateLimit' } as never)).toThrow('Unknown option `requestProperty`');
     });
   });
 

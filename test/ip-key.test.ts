@@ -34,6 +34,7 @@ describe('ipKey', () => {
     ['2001:DB8:ABCD:12FF:FFFF:FFFF:FFFF:FFFF', '2001:db8::/32', '2001:db8:abcd:1200::/56', '2001:db8:abcd:12ff::/64'],
     ['fe80::1%eth0', 'fe80::/32', 'fe80::/56', 'fe80::/64'],
     ['[2001:db8::1]:443', '2001:db8::/32', '2001:db8::/56', '2001:db8::/64'],
+    ['[2001:db8::1', '2001:db8::/32', '2001:db8::/56', '2001:db8::/64'], // an unclosed bracket
     ['::2', '::/32', '::/56', '::/64'],
   ])('keys the IPv6 address %j by its prefix: %j, %j, %j', (address, by32, by56, by64) => {
     expect([ipKey(address, 32), ipKey(address, 56), ipKey(address, 64)]).toEqual([by32, by56, by64]);
