@@ -55,11 +55,6 @@ async function hono() {
     app.use(async (c, next) => {
       const refused = await guard(c.req.raw, { ip: getConnInfo(c).remote.address });
       if (refused) return refused;
-      if (process.env.VARIANT === 'header') {
-        const headers = guard.headersFor(c.req.raw);
-        for (const name in headers) c.header(name, headers[name], { append: true });
-        return next();
-      }
       await next();
       guard.withHeaders(c.req.raw, c.res);
     });

@@ -31,6 +31,21 @@ function settleOnFinish(res: Pick<NodeLikeResponse, 'once' | 'statusCode'> | und
   res?.once?.('close', () => settle(ABORTED));
 }
 
+/** Adds a guard's fields to a response, merged with what it holds when it can tell (`getHeader`). */
+function addFields<Target extends { getHeader?(name: string): unknown }>(
+  target: Target,
+  set: (target: Target, name: string, value: string) => unknown,
+  headers: Readonly<Record<string, string>>,
+): void {
+  for (const name in headers) {
+    const value = headers[name]!;
+    set(target, name, target.getHeader ? mergedHeader(name, target.getHeader(name), value) : value);
+  }
+}
+
+const setOnResponse = (res: NodeLikeResponse, name: string, value: string): unknown => res.setHeader(name, value);
+const setOnReply = (reply: FastifyLikeReply, name: string, value: string): unknown => reply.header(name, value);
+
 function setOn(req: object, property: string | false, outcome: Outcome): void {
   if (property !== false && outcome.decision) (req as Record<string, unknown>)[property] = outcome.decision;
 }
@@ -56,10 +71,7 @@ export function rateLimit<Req extends object = NodeLikeRequest>(
   const apply = (req: Req, res: NodeLikeResponse, next: (error?: unknown) => void, outcome: Outcome | undefined): void => {
     if (!outcome) return next();
     try {
-      for (const name in outcome.headers) {
-        const value = outcome.headers[name]!;
-        res.setHeader(name, res.getHeader ? mergedHeader(name, res.getHeader(name), value) : value);
-      }
+      addFields(res, setOnResponse, outcome.headers);
       setOn(req, settings.requestProperty, outcome);
       const refusal = outcome.refusal;
       if (refusal) {
@@ -122,10 +134,7 @@ export function fastifyRateLimit<Req extends object = NodeLikeRequest>(options: 
   const apply = (request: Req, reply: FastifyLikeReply, outcome: Outcome | undefined): FastifyLikeReply | undefined => {
     if (!outcome) return undefined;
     try {
-      for (const name in outcome.headers) {
-        const value = outcome.headers[name]!;
-        reply.header(name, reply.getHeader ? mergedHeader(name, reply.getHeader(name), value) : value);
-      }
+      addFields(reply, setOnReply, outcome.headers);
       setOn(request, settings.requestProperty, outcome);
       const refusal = outcome.refusal;
       if (!refusal) {
