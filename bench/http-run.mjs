@@ -7,15 +7,15 @@
 // Writes its section of bench/RESULTS.md (between the http markers), leaving the rest.
 // Usage: npm run bench:http   (builds first)   |   node bench/http-run.mjs --quick --rounds=N --only=fastify[:allowed]
 // (--quick, --rounds and --only print without writing RESULTS.md)
-import { fork } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const quick = process.argv.includes('--quick');
-const ROUNDS = Number(process.argv.find((arg) => arg.startsWith('--rounds='))?.slice('--rounds='.length) ?? (quick ? 1 : 4));
-const DURATION_S = quick ? 1 : 2;
-const WARMUP_S = 1;
+const ROUNDS = Number(process.argv.find((arg) => arg.startsWith('--rounds='))?.slice('--rounds='.length) ?? (quick ? 1 : 10));
+const DURATION_S = 1;
+const WARMUP_S = quick ? 1 : 2;
 const CONNECTIONS = 10;
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(':') ?? [];
 const FRAMEWORKS = ['express', 'fastify', 'hono'].filter((name) => !only[0] || name === only[0]);
@@ -26,9 +26,14 @@ const serverScript = fileURLToPath(new URL('./http-server.mjs', import.meta.url)
 const loadScript = fileURLToPath(new URL('./http-load.mjs', import.meta.url));
 const resultsFile = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 
-/** Forks `script` and resolves with it and its first message. */
-function start(script, args) {
-  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+// The server on one core and the load generator on the other, where taskset exists, so
+// that every contender meets the same arrangement (the cores are shared with others).
+const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+
+/** Starts node on `script` (pinned to `core` when it can be) and resolves with it and its first message. */
+function start(script, args, core) {
+  const command = pinned ? ['taskset', ['-c', String(core), process.execPath, script, ...args]] : [process.execPath, [script, ...args]];
+  const child = spawn(command[0], command[1], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (message) => resolve({ child, message }));
     child.once('exit', (code) => reject(new Error(`${script} ${args.join(' ')} exited with ${code}`)));
@@ -44,14 +49,14 @@ function ask(child, message) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const { child: loader } = await start(loadScript, []);
+const { child: loader } = await start(loadScript, [], 1);
 const rows = [];
 const startedMs = Date.now();
 for (const framework of FRAMEWORKS) {
   for (const path of PATHS) {
     const servers = {};
     for (const contender of CONTENDERS) {
-      const { child, message } = await start(serverScript, [framework, contender, path]);
+      const { child, message } = await start(serverScript, [framework, contender, path], 0);
       servers[contender] = { child, url: `http://127.0.0.1:${message.port}/`, runs: [] };
       await ask(loader, { url: servers[contender].url, durationS: WARMUP_S, connections: CONNECTIONS });
     }
@@ -68,10 +73,13 @@ for (const framework of FRAMEWORKS) {
         server.runs.push({ requestsPerSecond: load.requests / load.durationS, p99Ms: load.p99Ms, cpuUsPerRequest: cpu / load.requests });
       }
     }
-    const none = median(servers.none.runs.map((run) => run.cpuUsPerRequest));
+    // "Added" is the median of each round's difference from no limiter measured beside
+    // it, so that a slow spell of this shared machine weighs on both sides of a pair.
+    const none = servers.none.runs.map((run) => run.cpuUsPerRequest);
     for (const contender of CONTENDERS) {
       const { runs, child } = servers[contender];
       const cpuUsPerRequest = median(runs.map((run) => run.cpuUsPerRequest));
+      const addedUs = median(runs.map((run, round) => run.cpuUsPerRequest - none[round]));
       rows.push({
         framework,
         path,
@@ -80,7 +88,7 @@ for (const framework of FRAMEWORKS) {
         requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
         p99Ms: median(runs.map((run) => run.p99Ms)),
         cpuUsPerRequest,
-        addedUs: cpuUsPerRequest - none,
+        addedUs,
       });
       child.kill();
     }
@@ -95,10 +103,10 @@ const number = (value, digits = 0) => value.toLocaleString('en-US', { minimumFra
 say(`## HTTP servers against the peers (\`npm run bench:http\`)`);
 say();
 say(
-  `${new Date().toISOString().slice(0, 10)} · Node ${process.version} · ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores, shared) · median of ${ROUNDS} round(s) of ${DURATION_S} s, ${CONNECTIONS} connections, autocannon in its own process`,
+  `${new Date().toISOString().slice(0, 10)} · Node ${process.version} · ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores, shared) · median of ${ROUNDS} alternating round(s) of ${DURATION_S} s after ${WARMUP_S} s of warm-up, ${CONNECTIONS} connections, autocannon in its own process${pinned ? ', server and load generator pinned to one core each' : ''}`,
 );
 say();
-say('Hello-world route; "refused" answers every request with 429 (a quota of 1 a minute). Server CPU is user + system time of the server process per request; "added" is over the same framework with no limiter.');
+say('Hello-world route; "refused" answers every request with 429 (a quota of 1 a minute). Server CPU is user + system time of the server process per request; "added" is the median over rounds of the difference from the same framework with no limiter, measured beside it in the same round.');
 say();
 say('| framework | path | contender | requests/s | vs no limiter | p99 ms | server CPU µs/request | added µs/request |');
 say('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |');

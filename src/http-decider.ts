@@ -74,25 +74,17 @@ function problem(status: number, title: string, detail: string): LimitedResponse
 
 const ignore = (): void => undefined;
 
-/**
- * Returns the function that decides one request for a guard. A fetch guard passes
- * `rejectsWithoutAddress`: a request it cannot key rejects the call with a TypeError
- * instead of answering `errorStatus`.
- */
-export function decider<Req>(settings: GuardSettings<Req>, rejectsWithoutAddress: boolean): Decider<Req> {
-  const { limiter, key, trustProxy, ipv6Subnet, cost, skip, headers, policy, onLimited, onError, errorStatus, timeoutMs } = settings;
-  const refunds = settings.skipSuccessfulRequests || settings.skipFailedRequests;
-  const failure: Outcome = {
-    headers: {},
-    decision: undefined,
-    refusal: problem(errorStatus, errorStatus === 503 ? 'Service Unavailable' : 'Rate Limiter Failed', 'The rate limiter failed; try again later.'),
-    settle: ignore,
-  };
+/** The ways a guard answers errors: `fail` while deciding (to `onError`, or the failure), `hear` later (writing, refunding). */
+function errorHandlers<Req>(
+  { onError, policy, errorStatus }: GuardSettings<Req>,
+  failure: Outcome,
+  rejectsWithoutAddress: boolean,
+): { fail: (error: unknown, req: Req) => Maybe<Outcome | undefined>; hear: (error: unknown, req: Req) => void } {
   let reported = false;
   const report = (error: unknown): void => {
     if (reported) return;
     reported = true;
-    console.error(`fairbucket/http: the rate limiter of policy ${policy} failed; answering ${errorStatus}. Pass onError to hear every error (only this first one is logged).`, error);
+    console.error(`fairbucket/http: the guard of policy ${policy} failed; answering ${errorStatus}. Pass onError to hear every error (only this first one is logged).`, error);
   };
   const fail = (error: unknown, req: Req): Maybe<Outcome | undefined> => {
     if (rejectsWithoutAddress && error instanceof MissingClientAddress) throw error;
@@ -120,6 +112,24 @@ export function decider<Req>(settings: GuardSettings<Req>, rejectsWithoutAddress
       report(thrown);
     }
   };
+  return { fail, hear };
+}
+
+/**
+ * Returns the function that decides one request for a guard. A fetch guard passes
+ * `rejectsWithoutAddress`: a request it cannot key rejects the call with a TypeError
+ * instead of answering `errorStatus`.
+ */
+export function decider<Req>(settings: GuardSettings<Req>, rejectsWithoutAddress: boolean): Decider<Req> {
+  const { limiter, key, trustProxy, ipv6Subnet, cost, skip, headers, policy, onLimited, errorStatus, timeoutMs } = settings;
+  const refunds = settings.skipSuccessfulRequests || settings.skipFailedRequests;
+  const failure: Outcome = {
+    headers: {},
+    decision: undefined,
+    refusal: problem(errorStatus, errorStatus === 503 ? 'Service Unavailable' : 'Rate Limiter Failed', 'The rate limiter failed; try again later.'),
+    settle: ignore,
+  };
+  const { fail, hear } = errorHandlers(settings, failure, rejectsWithoutAddress);
   const settler = (req: Req, keyOfRequest: string, tokens: number): ((status: number) => void) => {
     let settled = false;
     return (status) => {
@@ -154,7 +164,7 @@ export function decider<Req>(settings: GuardSettings<Req>, rejectsWithoutAddress
       throw new MissingClientAddress(
         rejectsWithoutAddress
           ? 'fetchRateLimit: no client address to key this request by: pass it as guard(request, { ip }), give a `key` option, or set `trustProxy` behind a proxy that sends X-Forwarded-For'
-          : 'rateLimit: the request shows no client address (its socket is gone)',
+          : 'fairbucket/http: the request shows no client address (its socket is gone)',
       );
     }
     return ipKey(address, ipv6Subnet);

@@ -35,7 +35,7 @@ describe('the published package', () => {
   });
 
   it.each([
-    ['http', ['fastifyRateLimit', 'fetchRateLimit', 'rateLimit']],
+    ['http', ['LimiterTimeoutError', 'fastifyRateLimit', 'fetchRateLimit', 'ipKey', 'rateLimit']],
     ['outbound', ['acquireAll', 'limitFetch', 'parseRetryAfter', 'throttle']],
     ['redis', ['RateLimitError', 'RedisKeyedLimiter', 'RedisTimeoutError']],
   ])('loads the %s entry as ESM and as CJS', async (entry, names) => {
