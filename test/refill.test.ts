@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyedLimiter, TokenBucket } from '../src/index.js';
 import { LimitState } from '../src/limit-state.js';
 import { adjustBy, covers, levelFor, refillMs, serveFrom, spend, takeFrom, tokensAt, tolerance } from '../src/refill.js';
-import { manualClock } from './support/fake-clock.js';
+import { fakeClock, manualClock } from './support/fake-clock.js';
 
 // The arithmetic of refill.ts at fixed instants, in milli-tokens: a bucket of capacity 4
 // (4,000) at 2 tokens per second (2 milli-tokens per ms), its origin at 0.
@@ -98,7 +98,6 @@ describe('LimitState', () => {
   });
 
   it('keeps the tokens of every bucket through a move of the origin (a long run at a high rate)', () => {
-    // The waiters' lines are moved too: see edges.test.ts, a simulated year at 1e6/s.
     const clock = manualClock();
     const limiter = new KeyedLimiter({ capacity: 1e6, refillPerSecond: 1e6, clock });
     limiter.tryAcquire('a', 1e6);
@@ -113,6 +112,24 @@ describe('LimitState', () => {
     limiter.tryAcquire('a', 1e6);
     clock.ms = 70_000.25;
     expect(limiter.available('a')).toBe(250);
+  });
+});
+
+describe('a move of the origin with callers waiting', () => {
+  it('moves their lines too: they are served as if it had not moved', async () => {
+    const { clock, fake } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 1e6, clock });
+    limiter.tryAcquire('k', 10);
+    limiter.pauseFor(100_000, 'k');
+    const servedAtMs: number[] = [];
+    for (let index = 0; index < 3; index++) void limiter.acquire('k', 10).then(() => servedAtMs.push(fake.now));
+    await fake.tickAsync(70_000);
+    limiter.tryAcquire('other'); // past 68.7 s: the origin moves
+    await fake.tickAsync(29_999);
+    expect(servedAtMs).toEqual([]);
+    await fake.tickAsync(5);
+    // Full at the pause's end, then 10 tokens every 0.01 ms, on whole-millisecond timers, never above the capacity.
+    expect(servedAtMs).toEqual([100_000, 100_001, 100_002]);
   });
 });
 
