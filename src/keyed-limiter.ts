@@ -193,9 +193,9 @@ export class KeyedLimiter extends LimiterFace {
   }
 
   /**
-   * Forgets `key`'s bucket, so that it starts again full. Callers waiting on it are
-   * served from the full bucket at once, as far as its tokens go, and keep their place;
-   * what they take is gone from it.
+   * Forgets `key`'s bucket, so that it starts again full, and its own pause. Callers
+   * waiting on it are served from the full bucket at once, as far as its tokens go, and
+   * keep their place; what they take is gone from it.
    * @returns whether a bucket was held for `key`.
    */
   delete(key: string): boolean {

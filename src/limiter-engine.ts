@@ -233,7 +233,7 @@ export class LimiterEngine {
     };
   }
 
-  /** Forgets `key`'s bucket; callers waiting on it are served from a full bucket at once, as far as its tokens go. */
+  /** Forgets `key`'s bucket and its own pause; callers waiting on it are served from a full bucket at once, as far as its tokens go. */
   forget(key: string): boolean {
     const held = this.#store.drop(key);
     const lane = this.#lanes.get(key);
@@ -341,9 +341,11 @@ export class LimiterEngine {
     return lane;
   }
 
+  /** Refills `lane` to full and ends its own pause, as for a key forgotten, and serves it. */
   #refill(lane: Lane): void {
     const nowMs = this.now();
     lane.levelMilli = this.state.fullMilli - this.state.accruedAt(nowMs);
+    lane.pausedUntilMs = -Infinity;
     this.#scheduler.serve(lane, nowMs);
   }
 

@@ -42,6 +42,18 @@ describe('the limit holds at the edges', () => {
     });
   });
 
+  it('KeyedLimiter.delete also forgets the key’s own pause', async () => {
+    const { clock, fake } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+    limiter.tryAcquire('u', 2);
+    limiter.pauseFor(60_000, 'u');
+    const waiting = limiter.acquire('u', 1);
+    limiter.delete('u');
+    await fake.tickAsync(0);
+    await waiting;
+    expect([limiter.available('u'), limiter.size]).toEqual([1, 1]);
+  });
+
   describe('a late timer', () => {
     it('serves the waiter but leaves no more than capacity - cost (6 tokens at one instant from capacity 3 was the bug)', async () => {
       const clock = stallingClock();
