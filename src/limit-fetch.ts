@@ -50,6 +50,28 @@ export interface LimitFetchOptions {
 
 const LIMIT_FETCH_OPTIONS = ['cost', 'key', 'retries', 'maxWaitMs', 'maxRetryAfterMs', 'settle', 'random', 'nowEpochMs'] as const;
 
+/**
+ * Cancels the body of a response nobody will read, freeing its connection. Not awaited:
+ * the cancel of one branch of a cloned body settles only once the other is done.
+ */
+function discard(response: Response): void {
+  if (!response.bodyUsed && !response.body?.locked) void response.body?.cancel();
+}
+
+/** Reports a clone of `response` to `settle` and settles the budgets; on error, discards the response and rethrows. */
+async function settleResponse(charged: ReturnType<FetchBudgets['charge']>, settle: NonNullable<LimitFetchOptions['settle']>, response: Response): Promise<void> {
+  const copy = response.clone();
+  try {
+    settleBudgets(charged, await settle(copy));
+  } catch (error) {
+    discard(response);
+    throw error;
+  } finally {
+    // A copy left unread would keep a second copy of the body in memory.
+    discard(copy);
+  }
+}
+
 /** Returns `value` when it is a function or undefined, else throws a TypeError naming `name`. */
 function optionalFunction<T>(name: string, value: T): T {
   if (value === undefined || typeof value === 'function') return value;
@@ -99,23 +121,12 @@ export function limitFetch<F extends (input: RequestInfo | URL, init?: RequestIn
       await acquireBudgets(charged, { signal, maxWaitMs });
       const last = attempt >= retries || !request.retryable;
       const response = await fetchFn(...request.send(last));
-      if (settle) {
-        const copy = response.clone();
-        try {
-          settleBudgets(charged, await settle(copy));
-        } catch (error) {
-          await response.body?.cancel();
-          throw error;
-        } finally {
-          // A copy left unread would hold the response's data in memory until collected.
-          if (!copy.bodyUsed && !copy.body?.locked) await copy.body?.cancel();
-        }
-      }
+      if (settle) await settleResponse(charged, settle, response);
       if (response.status !== 429 && response.status !== 503) return response;
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), nowEpochMs());
       pauseBudgets(charged, Math.min(retryAfterMs ?? backoffMs(attempt + 1, maxRetryAfterMs, random), maxRetryAfterMs));
       if (last || (retryAfterMs ?? 0) > maxRetryAfterMs) return response;
-      await response.body?.cancel();
+      discard(response);
     }
   };
 }

@@ -132,7 +132,7 @@ describe('acquireAll waits in line like acquire', () => {
     const callers = Array.from({ length: 5 }, async () => {
       await take(tokens, requests);
       grantedMs.push(fake.now);
-      await new Promise<void>((resolve) => fake.setTimeout(resolve, 10));
+      await new Promise<void>((resolve) => fake.setTimeout(() => resolve(), 10));
       tokens.refund(180);
     });
     // Long enough for the slow schedule too (the last grant at 8,000 ms), so a failure shows the instants.
@@ -156,7 +156,7 @@ describe('acquireAll waits in line like acquire', () => {
       await take(requests, tokens);
       sentMs.push(fake.now);
       if (index > 0) return;
-      await new Promise<void>((resolve) => fake.setTimeout(resolve, 5));
+      await new Promise<void>((resolve) => fake.setTimeout(() => resolve(), 5));
       requests.pauseFor(1_000);
       tokens.pauseFor(1_000);
     });
