@@ -45,10 +45,23 @@ describe('acquireAll', () => {
     await expect(acquireAll([[b, 1]], { signal: controller.signal, clock })).rejects.toBe('gone');
   });
 
-  it('resolves at once when every limit is there', async () => {
+  it('refunds a keyed limit granted at once when the call is aborted waiting for another', async () => {
+    const { clock, fake } = fakeClock();
+    const perUser = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+    const slow = new TokenBucket({ capacity: 1, refillPerSecond: 1, initialTokens: 0, clock });
+    const controller = new AbortController();
+    const pending = acquireAll([[perUser, 'ann', 2], [slow, 1]], { signal: controller.signal });
+    await fake.tickAsync(500);
+    controller.abort('gone');
+    await expect(pending).rejects.toBe('gone');
+    expect(perUser.available('ann')).toBe(2);
+  });
+
+  it('resolves at once when every limit is there, and for no limits', async () => {
     const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock: manualClock() });
     await acquireAll([[bucket, 1]]);
     expect(bucket.available).toBe(0);
+    await acquireAll([]);
   });
 });
 

@@ -192,9 +192,10 @@ describe('limitFetch', () => {
       const { clock } = fakeClock();
       const requests = new TokenBucket({ capacity: 60, refillPerSecond: 1, clock });
       const tokens = new TokenBucket({ capacity: 90_000, refillPerSecond: 1_500, clock });
+      const perHost = new KeyedLimiter({ capacity: 5, refillPerSecond: 1, clock });
       const server = stubFetch(() => 0, () => ({ status: 429, retryAfter: '7' }));
-      await limitFetch(server.fetchFn, [[requests, 1], [tokens, 100]])('https://a.test/');
-      expect([requests.retryAfter(), tokens.retryAfter()]).toEqual([7_000, 7_000]);
+      await limitFetch(server.fetchFn, [[requests, 1], [tokens, 100], [perHost, (input) => new URL(String(input)).host, 1]])('https://a.test/');
+      expect([requests.retryAfter(), tokens.retryAfter(), perHost.retryAfter('a.test')]).toEqual([7_000, 7_000, 7_000]);
     });
 
     it('rejects with RateLimitError when the budgets cannot be had within maxWaitMs', async () => {
@@ -261,12 +262,15 @@ describe('limitFetch', () => {
       const { clock } = fakeClock();
       const tokens = new TokenBucket({ capacity: 10_000, refillPerSecond: 100, clock });
       const perHost = new KeyedLimiter({ capacity: 10_000, refillPerSecond: 100, clock });
-      const server = llmServer(() => 0, [400, 9_000, 2_000]);
+      const server = llmServer(() => 0, [400, 9_000, 2_000, 500]);
       const read = async (response: Response) => ((await response.json()) as { usage: { total_tokens: number } }).usage.total_tokens;
+      const perHostFetch = limitFetch(server.fetchFn, perHost, { key: (input) => new URL(String(input)).host, cost: 1_000, settle: read });
       await limitFetch(server.fetchFn, tokens, { cost: 1_000, settle: read })('https://a.test/');
-      await limitFetch(server.fetchFn, perHost, { key: (input) => new URL(String(input)).host, cost: 1_000, settle: read })('https://b.test/');
+      await perHostFetch('https://b.test/');
+      expect([tokens.available, perHost.available('b.test'), perHost.available('a.test')]).toEqual([9_600, 1_000, 10_000]);
       await limitFetch(server.fetchFn, tokens, { cost: 1_000, settle: () => undefined })('https://a.test/');
-      expect([tokens.available, perHost.available('b.test'), perHost.available('a.test')]).toEqual([8_600, 1_000, 10_000]);
+      await perHostFetch('https://b.test/');
+      expect([tokens.available, perHost.available('b.test'), perHost.available('a.test')]).toEqual([8_600, 500, 10_000]);
     });
 
     it('settles every response, a refused one too, before retrying it', async () => {

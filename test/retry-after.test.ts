@@ -34,7 +34,9 @@ describe('parseRetryAfter', () => {
   });
 
   it('reads a two-digit year more than 50 years back in the next century', () => {
-    expect(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', Date.parse('2080-01-01T00:00:00Z'))).toBe(Date.parse('2094-11-06T08:49:37Z') - Date.parse('2080-01-01T00:00:00Z'));
+    const nowMs = Date.parse('2090-01-01T00:00:00Z');
+    expect(parseRetryAfter('Tuesday, 06-Nov-05 08:49:37 GMT', nowMs)).toBe(Date.parse('2105-11-06T08:49:37Z') - nowMs);
+    expect(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', nowMs)).toBe(Date.parse('2094-11-06T08:49:37Z') - nowMs);
   });
 
   // Each of these was read as "retry now" (0 ms) through Date.parse.
