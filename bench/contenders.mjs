@@ -31,12 +31,12 @@ export const single = {
 
 /** Scenario 2 and 3: many keys, `tryAcquire(key, 1)`. Each returns a function of the key. */
 export const keyed = {
-  fairbucket: () => {
-    const keyedLimiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 1, maxKeys: Infinity });
+  fairbucket: ({ capacity = 10, refillPerSecond = 1 } = {}) => {
+    const keyedLimiter = new KeyedLimiter({ capacity, refillPerSecond, maxKeys: Infinity });
     return (key) => keyedLimiter.tryAcquire(key, 1);
   },
-  'speed of light': () => {
-    const baseline = new MinimalKeyed(10, 1);
+  'speed of light': ({ capacity = 10, refillPerSecond = 1 } = {}) => {
+    const baseline = new MinimalKeyed(capacity, refillPerSecond);
     return (key) => baseline.tryAcquire(key, 1);
   },
   'GCRA, one number per key': () => {

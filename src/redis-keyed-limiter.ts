@@ -364,6 +364,7 @@ export class RedisKeyedLimiter {
       denied: this.#denied,
       waited: this.#waited,
       waitedMsTotal: this.#waitedMsTotal,
+      queued: 0,
       failures: this.#failures,
       fallbacks: this.#fallbacks,
     };

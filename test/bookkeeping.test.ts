@@ -18,7 +18,7 @@ describe('stats count every path exactly', () => {
     await bucket.acquire(1, { maxWaitMs: 0 }).catch(() => undefined);
     void bucket.acquire();
     await fake.tickAsync(3_000);
-    expect(bucket.stats()).toEqual({ granted: 4, denied: 2, waited: 1, waitedMsTotal: 2_000 });
+    expect(bucket.stats()).toEqual({ granted: 4, denied: 2, waited: 1, waitedMsTotal: 2_000, queued: 0 });
   });
 
   it('on a KeyedLimiter: acquire at once, reserve, refusals, and full buckets dropped', async () => {
@@ -29,7 +29,7 @@ describe('stats count every path exactly', () => {
     limiter.tryAcquire('a');
     await fake.tickAsync(5_000);
     limiter.tryAcquire('c'); // a and b are full again: both dropped
-    expect(limiter.stats()).toEqual({ granted: 3, denied: 1, waited: 0, waitedMsTotal: 0, evicted: 2 });
+    expect(limiter.stats()).toEqual({ granted: 3, denied: 1, waited: 0, waitedMsTotal: 0, queued: 0, evicted: 2 });
   });
 });
 
@@ -61,7 +61,7 @@ describe('reservations at their instant', () => {
     const bucket = new TokenBucket({ capacity: 4, refillPerSecond: 1, initialTokens: 0, clock });
     const waiting = bucket.acquire(3).catch((error: Error) => error.message);
     bucket.setCapacity(2);
-    expect(await waiting).toBe('Expected `cost` to be at most the capacity (2): the cost exceeds the new capacity');
+    expect(await waiting).toBe('Expected `cost` to be at most the capacity (2): the cost exceeds the new capacity, got `3` (number)');
   });
 
   it('waiting callers see a refund, a charge and a new rate at the instant they happen', async () => {

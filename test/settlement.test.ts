@@ -283,7 +283,7 @@ describe('stats and onDeny', () => {
     await expect(bucket.acquire(1, { maxWaitMs: 10 })).rejects.toBeInstanceOf(RateLimitError);
     await fake.tickAsync(1_000);
     await waiting;
-    expect(bucket.stats()).toEqual({ granted: 2, denied: 2, waited: 1, waitedMsTotal: 1_000 });
+    expect(bucket.stats()).toEqual({ granted: 2, denied: 2, waited: 1, waitedMsTotal: 1_000, queued: 0 });
   });
 
   it('onDeny of a TokenBucket hears the wait, Infinity above the capacity', () => {
@@ -302,7 +302,7 @@ describe('stats and onDeny', () => {
     const clock = manualClock();
     const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, maxKeys: 2, clock });
     for (const key of ['a', 'b', 'c']) limiter.tryAcquire(key);
-    expect(limiter.stats()).toEqual({ granted: 3, denied: 0, waited: 0, waitedMsTotal: 0, evicted: 1 });
+    expect(limiter.stats()).toEqual({ granted: 3, denied: 0, waited: 0, waitedMsTotal: 0, queued: 0, evicted: 1 });
   });
 
   it('onDeny hears every refusal with its key, cost and wait', async () => {

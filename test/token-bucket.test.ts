@@ -21,12 +21,12 @@ describe('TokenBucket', () => {
     });
 
     it.each([
-      [{ capacity: 0, refillPerSecond: 1 }, RangeError, 'Expected `capacity` to be a finite number > 0, got `0` (number)'],
+      [{ capacity: 0, refillPerSecond: 1 }, RangeError, 'Expected `capacity` to be a finite number > 0 and <= 1000000000000, got `0` (number)'],
       [{ capacity: -1, refillPerSecond: 1 }, RangeError, '`capacity`'],
       [{ capacity: Number.NaN, refillPerSecond: 1 }, RangeError, 'got `NaN` (number)'],
       [{ capacity: Infinity, refillPerSecond: 1 }, RangeError, 'got `Infinity` (number)'],
-      [{ capacity: '5', refillPerSecond: 1 }, TypeError, 'Expected `capacity` to be a finite number > 0, got `"5"` (string)'],
-      [{ capacity: 5, refillPerSecond: -1 }, RangeError, 'Expected `refillPerSecond` to be a finite number >= 0, got `-1` (number)'],
+      [{ capacity: '5', refillPerSecond: 1 }, TypeError, 'Expected `capacity` to be a finite number > 0 and <= 1000000000000, got `"5"` (string)'],
+      [{ capacity: 5, refillPerSecond: -1 }, RangeError, 'Expected `refillPerSecond` to be a finite number >= 0 and <= 1000000000, got `-1` (number)'],
       [{ capacity: 5, refillPerSecond: Infinity }, RangeError, '`refillPerSecond`'],
       [{ capacity: 5 }, TypeError, 'got `undefined` (undefined)'],
       [{ capacity: 5, refillPerSecond: 1, initialTokens: 6 }, RangeError, 'Expected `initialTokens` to be a finite number >= 0 and <= 5, got `6` (number)'],
@@ -159,7 +159,7 @@ describe('TokenBucket', () => {
       const nan = manualClock();
       const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock: nan });
       nan.ms = Number.NaN;
-      expect(() => bucket.tryAcquire()).toThrow('Expected `clock.now()` to be a number, got `NaN` (number)');
+      expect(() => bucket.tryAcquire()).toThrow('Expected `clock.now()` to be a finite number of milliseconds within ±2^53, got `NaN` (number)');
     });
   });
 
