@@ -26,7 +26,11 @@ export interface LimitFetchOptions {
    * @default 0
    */
   readonly retries?: number | undefined;
-  /** Longest wait for the budgets before each attempt, in ms; a longer one rejects with RateLimitError. @default Infinity */
+  /**
+   * Longest wait for the budgets before each attempt, in ms; a longer one rejects with
+   * RateLimitError. A refusal whose pause is longer is returned instead of being retried.
+   * @default Infinity
+   */
   readonly maxWaitMs?: number | undefined;
   /**
    * Longest pause a 429 or 503 may impose, in ms. A longer `Retry-After` pauses for this
@@ -86,9 +90,11 @@ function optionalFunction<T>(name: string, value: T): T {
  * keyed one on the request's key only), so no request of this client using them reaches
  * the server before the pause ends: for `Retry-After` (read by `parseRetryAfter`), up to
  * `maxRetryAfterMs`; without a readable one, for a backoff with full jitter from 1 s.
- * While `retries` allows, the request is then sent again (after the pause; not after a
- * `Retry-After` above `maxRetryAfterMs`, nor with a stream body). Otherwise the response
- * is returned as it is. `init.signal` (or the Request's signal) also aborts the wait.
+ * While `retries` allows, the request is then sent again after the pause — not after a
+ * `Retry-After` above `maxRetryAfterMs` or a pause above `maxWaitMs`, nor with a stream
+ * body: then the refusal is returned. Other responses are returned as they are.
+ * `init.signal` (or the Request's signal) also aborts the wait. A fetch that rejects
+ * rejects the call, its budgets staying charged.
  * @throws {TypeError|RangeError} on bad options, unknown option names, a malformed
  * budget (naming its index), or a keyed limiter without `key`.
  * @example
@@ -124,8 +130,10 @@ export function limitFetch<F extends (input: RequestInfo | URL, init?: RequestIn
       if (settle) await settleResponse(charged, settle, response);
       if (response.status !== 429 && response.status !== 503) return response;
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), nowEpochMs());
-      pauseBudgets(charged, Math.min(retryAfterMs ?? backoffMs(attempt + 1, maxRetryAfterMs, random), maxRetryAfterMs));
-      if (last || (retryAfterMs ?? 0) > maxRetryAfterMs) return response;
+      const pauseMs = Math.min(retryAfterMs ?? backoffMs(attempt + 1, maxRetryAfterMs, random), maxRetryAfterMs);
+      pauseBudgets(charged, pauseMs);
+      // A pause longer than the caller would wait makes the next attempt a RateLimitError: the refusal says more.
+      if (last || (retryAfterMs ?? 0) > maxRetryAfterMs || pauseMs > (maxWaitMs ?? Infinity)) return response;
       discard(response);
     }
   };

@@ -145,6 +145,14 @@ describe('limitFetch', () => {
       expect(server.received.map(({ atMs }) => atMs)).toEqual([0, 1_000, 3_998, 6_996]);
     });
 
+    it('returns a refusal whose pause is longer than maxWaitMs instead of retrying into a RateLimitError', async () => {
+      const { clock } = fakeClock();
+      const bucket = new TokenBucket({ capacity: 5, refillPerSecond: 5, clock });
+      const server = stubFetch(() => 0, () => ({ status: 429, retryAfter: '60' }));
+      const response = await limitFetch(server.fetchFn, bucket, { retries: 3, maxWaitMs: 30_000 })('https://api.test/');
+      expect([response.status, server.received.length, bucket.retryAfter()]).toEqual([429, 1, 60_000]);
+    });
+
     it('pauses after a refusal without Retry-After even with no retries left, and returns it', async () => {
       const { clock } = fakeClock();
       const bucket = new TokenBucket({ capacity: 10, refillPerSecond: 10, clock });
