@@ -104,6 +104,7 @@ export class FetchBudgets {
       if (cost !== undefined) throw invalid('cost', 'left out with a list of budgets (each has its own cost)', cost);
       if (key !== undefined) throw invalid('key', 'left out with a list of budgets (each has its own key)', key);
       checkLimits('limits', limits, methods, true);
+      if (limits.length === 0) throw invalid('limits', 'a list of one budget or more', limits);
       this.#budgets = limits as readonly Budget[];
       return;
     }
