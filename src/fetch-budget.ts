@@ -1,6 +1,6 @@
 import { acquireAll } from './acquire-all.js';
 import { isKeyed, keyRequired } from './is-keyed.js';
-import { checkLimits, type BucketReserver, type KeyedReserver, type Limit } from './limit.js';
+import { checkLimits, limiterWith, type BucketReserver, type KeyedReserver, type Limit } from './limit.js';
 import type { AcquireOptions } from './options.js';
 import type { BucketLimiter, KeyedAcquirer } from './throttle.js';
 import { finiteNumber, invalid } from './validate.js';
@@ -111,7 +111,7 @@ export class FetchBudgets {
     if (typeof cost !== 'number' && typeof cost !== 'function') throw invalid('cost', 'a number or a function', cost);
     if (key !== undefined && typeof key !== 'function') throw invalid('key', 'a function', key);
     if (typeof limits !== 'object' || limits === null || methods.some((method) => typeof (limits as Record<string, unknown>)[method] !== 'function')) {
-      throw invalid('limiter', `a limiter with ${methods.join('(), ')}() or a list of budgets`, limits);
+      throw invalid('limiter', `${limiterWith(methods)}, or a list of budgets`, limits);
     }
     if (key === undefined && isKeyed(limits as object)) throw keyRequired();
     this.#budgets = [key === undefined ? [limits, cost] : [limits, key, cost]] as readonly Budget[];

@@ -40,6 +40,12 @@ export interface KeyedReserver {
  */
 export type Limit = readonly [BucketReserver, number] | readonly [KeyedReserver, string, number];
 
+/** Names a limiter by the methods it must have: `a limiter with reserve() and refund()`. */
+export function limiterWith(methods: readonly string[]): string {
+  const calls = methods.map((method) => `${method}()`);
+  return `a limiter with ${calls.length > 1 ? `${calls.slice(0, -1).join(', ')} and ${calls.at(-1)}` : calls[0]}`;
+}
+
 const SHAPE = 'a [limiter, cost] or [keyedLimiter, key, cost] array';
 const LIST = 'an array of [limiter, cost] or [keyedLimiter, key, cost] entries';
 
@@ -58,7 +64,7 @@ export function checkLimits(name: string, limits: unknown, methods: readonly str
     if (!Array.isArray(entry) || (entry.length !== 2 && entry.length !== 3)) throw invalid(at, SHAPE, entry);
     const limiter: unknown = entry[0];
     if (typeof limiter !== 'object' || limiter === null || methods.some((method) => typeof (limiter as Record<string, unknown>)[method] !== 'function')) {
-      throw invalid(`${at}[0]`, `a limiter with ${methods.join('(), ')}()`, limiter);
+      throw invalid(`${at}[0]`, limiterWith(methods), limiter);
     }
     if (entry.length === 2 && isKeyed(limiter)) throw invalid(at, '[keyedLimiter, key, cost] for a keyed limiter', entry);
     const checked = entry.length === 3 ? ([[1, 'string', 'a string'], [2, 'number', 'a number']] as const) : ([[1, 'number', 'a number']] as const);

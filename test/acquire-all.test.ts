@@ -75,8 +75,8 @@ describe('acquireAll input', () => {
     // The case reported: a single limit not nested used to fail reading `clock` of undefined.
     ['a limit not nested', [bucket, 1], 'Expected `limits[0]` to be a [limiter, cost] or [keyedLimiter, key, cost] array, got `[object Object]` (object)'],
     ['an entry of 4', [[bucket, 1], [keyed, 'a', 1, 2]], 'Expected `limits[1]` to be a [limiter, cost] or [keyedLimiter, key, cost] array, got `[object Object],a,1,2` (object)'],
-    ['no limiter', [[null, 1]], 'Expected `limits[0][0]` to be a limiter with reserve(), refund(), got `null` (object)'],
-    ['a limiter without reserve', [[{ refund() {} }, 1]], 'Expected `limits[0][0]` to be a limiter with reserve(), refund(), got `[object Object]` (object)'],
+    ['no limiter', [[null, 1]], 'Expected `limits[0][0]` to be a limiter with reserve() and refund(), got `null` (object)'],
+    ['a limiter without reserve', [[{ refund() {} }, 1]], 'Expected `limits[0][0]` to be a limiter with reserve() and refund(), got `[object Object]` (object)'],
     ['a keyed limiter without its key', [[keyed, 1]], 'Expected `limits[0]` to be [keyedLimiter, key, cost] for a keyed limiter, got `[object Object],1` (object)'],
     ['a cost that is a string', [[bucket, '1']], 'Expected `limits[0][1]` to be a number, got `"1"` (string)'],
     ['a key that is a number', [[keyed, 7, 1]], 'Expected `limits[0][1]` to be a string, got `7` (number)'],

@@ -43,8 +43,8 @@ describe('limitFetch', () => {
 
     it.each([
       ['a fetch that is not a function', () => limitFetch('fetch' as never, bucket), 'Expected `fetch` to be a function, got `"fetch"` (string)'],
-      ['a limiter without pauseFor', () => limitFetch(fetch, {} as never), 'Expected `limiter` to be a limiter with acquire(), pauseFor() or a list of budgets, got `[object Object]` (object)'],
-      ['settle with a limiter without charge', () => limitFetch(fetch, { acquire: async () => {}, pauseFor() {} }, { settle: () => 1 }), 'Expected `limiter` to be a limiter with acquire(), pauseFor(), refund(), charge() or a list of budgets'],
+      ['a limiter without pauseFor', () => limitFetch(fetch, {} as never), 'Expected `limiter` to be a limiter with acquire() and pauseFor(), or a list of budgets, got `[object Object]` (object)'],
+      ['settle with a limiter without charge', () => limitFetch(fetch, { acquire: async () => {}, pauseFor() {} }, { settle: () => 1 }), 'Expected `limiter` to be a limiter with acquire(), pauseFor(), refund() and charge(), or a list of budgets'],
       ['an empty list of budgets', () => limitFetch(fetch, []), 'Expected `limits` to be a list of one budget or more, got `` (object)'],
       ['a malformed budget', () => limitFetch(fetch, [[bucket, 1], [bucket, 'two']] as never), 'Expected `limits[1][1]` to be a number or a function, got `"two"` (string)'],
       ['a key that is neither a string nor a function', () => limitFetch(fetch, [[keyed, 5, 1]] as never), 'Expected `limits[0][1]` to be a string or a function, got `5` (number)'],
