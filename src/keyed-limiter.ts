@@ -1,10 +1,10 @@
 import { BucketSlab } from './bucket-slab.js';
 import { checkAmount, checkLimitOptions, checkOnDeny } from './check-options.js';
 import type { Decision } from './decision.js';
-import type { Party } from './lane.js';
+import { ENLIST, type Part, type Party } from './enlist.js';
 import type { AcquireOptions, LimiterStats, LimitOptions, Reservation } from './limit-options.js';
-import { LimiterEngine, type Part } from './limiter-engine.js';
-import { ENLIST, LimiterFace, checkPauseMs } from './limiter-face.js';
+import { LimiterEngine } from './limiter-engine.js';
+import { LimiterFace, checkPauseMs } from './limiter-face.js';
 import { invalid, stringKey } from './validate.js';
 
 /**
@@ -208,7 +208,7 @@ export class KeyedLimiter extends LimiterFace {
   }
 
   /** Takes a place in `key`'s line for `acquireAll` from `fairbucket/outbound`; not for direct use. */
-  [ENLIST](key: string | undefined, cost: unknown, party: Party, resolve: () => void, reject: (reason: unknown) => void): Part {
-    return this.enlistIn(stringKey(key), cost, party, resolve, reject);
+  [ENLIST](key: string | undefined, cost: number, party: Party, reject: (reason: unknown) => void): Part {
+    return this.enlistIn(stringKey(key), cost, party, reject);
   }
 }

@@ -1,16 +1,5 @@
+import type { Party } from './enlist.js';
 import type { MilliTokens } from './refill.js';
-
-/**
- * A caller of `acquireAll` waiting in several lines at once: each of its places (a part)
- * asks it, once at the head of its line with its tokens there, whether every part is.
- */
-export interface Party {
-  /**
-   * Called when `part`'s tokens are there at the head of its line; returns whether every
-   * part was, in which case every part has been charged (the caller's part by `commit`).
-   */
-  ready(part: Entry): boolean;
-}
 
 /** One place in a bucket's line: a caller waiting in `acquire` or `acquireAll`, or a reservation. */
 export interface Entry {

@@ -3,7 +3,8 @@ import { type Clock, checkClock } from './clock.js';
 import type { Decision } from './decision.js';
 import { RateLimitError } from './errors.js';
 import { admit, checkCost, granted, tooLong } from './check-options.js';
-import { type Entry, Lane, type Party } from './lane.js';
+import type { Part, Party } from './enlist.js';
+import { type Entry, Lane } from './lane.js';
 import { LimitState } from './limit-state.js';
 import type { Denial, Reservation } from './limit-options.js';
 import { MonotonicTime } from './monotonic-time.js';
@@ -11,25 +12,6 @@ import { MILLI, type MilliTokens, adjustBy, tokensAt } from './refill.js';
 import { aboveCapacity } from './validate.js';
 import { WaitScheduler } from './wait-scheduler.js';
 import type { AcquireOptions } from './limit-options.js';
-
-/**
- * One place of an `acquireAll` caller in one limiter's line (see `LimiterEngine.enlist`).
- * A structural protocol, so that `fairbucket/outbound`, built apart, can drive it.
- */
-export interface Part {
-  /** Milliseconds the place was planned to wait when it was taken (behind the line, after any pause). */
-  readonly waitMs: number;
-  /** Returns whether the place could be charged now: at the head of its line, not paused, its tokens there. */
-  isReady(): boolean;
-  /** Charges the place (which `isReady` says may be) without serving the line behind it. */
-  commit(): void;
-  /** Serves the line behind a charged place. */
-  settle(): void;
-  /** Gives the place back; its tokens were not charged. */
-  cancel(): void;
-  /** Counts a refusal of the caller in this limiter's stats and tells `onDeny`. */
-  deny(retryAfterMs: number): void;
-}
 
 /**
  * LimiterEngine holds every semantic of the in-memory limiters once: deciding at one
@@ -274,7 +256,7 @@ export class LimiterEngine {
    * it is charged only when `party.ready` finds every place of the caller ready.
    * @throws what `acquire` rejects with before waiting (bad cost, above the capacity, no room for a new key).
    */
-  enlist(key: string, cost: unknown, party: Party, resolve: () => void, reject: (reason: unknown) => void): Part {
+  enlist(key: string, cost: unknown, party: Party, reject: (reason: unknown) => void): Part {
     const need = admit(cost, undefined, this.state.capacity);
     if (typeof need !== 'number') throw need.refusal;
     const nowMs = this.now();
@@ -288,8 +270,9 @@ export class LimiterEngine {
     }
     const owner = lane;
     const scheduler = this.#scheduler;
-    const entry = scheduler.enlist(owner, need, party, resolve, reject, nowMs);
+    const entry = scheduler.enlist(owner, need, party, reject, nowMs);
     return {
+      entry,
       waitMs,
       isReady: () => scheduler.isReady(owner, entry, this.now()),
       commit: () => scheduler.commit(owner, entry, this.now()),
@@ -297,12 +280,6 @@ export class LimiterEngine {
       cancel: () => void scheduler.cancel(owner, entry),
       deny: (retryAfterMs) => this.#deny(key, cost as number, need, retryAfterMs),
     };
-  }
-
-  /** Starts serving a line after its places are all taken (`enlist` does not, so that no part is ready alone too early). */
-  serveLine(key: string): void {
-    const lane = this.#lanes.get(key);
-    if (lane) this.#scheduler.serve(lane, this.now());
   }
 
   /**

@@ -1,15 +1,8 @@
 import type { Clock } from './clock.js';
 import { checkCapacity, checkRefillPerSecond } from './check-options.js';
-import type { Party } from './lane.js';
-import type { LimiterEngine, Part } from './limiter-engine.js';
+import type { Part, Party } from './enlist.js';
+import type { LimiterEngine } from './limiter-engine.js';
 import { finiteNumber } from './validate.js';
-
-/**
- * The key under which `fairbucket/outbound`'s `acquireAll` finds a limiter's way of
- * taking a place in line for it (see `LimiterEngine.enlist`): a registered symbol, so
- * that it is the same in every entry point, build and realm.
- */
-export const ENLIST = Symbol.for('fairbucket.enlist');
 
 /** Returns `ms` when it is a finite number >= 0 (a pause's length); throws otherwise. */
 export function checkPauseMs(ms: unknown): number {
@@ -83,7 +76,7 @@ export abstract class LimiterFace {
   }
 
   /** Takes a place in line for `acquireAll` (see `LimiterEngine.enlist`); not for direct use. */
-  protected enlistIn(key: string, cost: unknown, party: Party, resolve: () => void, reject: (reason: unknown) => void): Part {
-    return this.#engine.enlist(key, cost, party, resolve, reject);
+  protected enlistIn(key: string, cost: unknown, party: Party, reject: (reason: unknown) => void): Part {
+    return this.#engine.enlist(key, cost, party, reject);
   }
 }

@@ -1,9 +1,9 @@
 import { checkAmount, checkLimitOptions, checkOnDeny } from './check-options.js';
 import type { Decision } from './decision.js';
-import type { Party } from './lane.js';
+import { ENLIST, type Part, type Party } from './enlist.js';
 import type { AcquireOptions, LimiterStats, LimitOptions, Reservation } from './limit-options.js';
-import { LimiterEngine, type Part } from './limiter-engine.js';
-import { ENLIST, LimiterFace, checkPauseMs } from './limiter-face.js';
+import { LimiterEngine } from './limiter-engine.js';
+import { LimiterFace, checkPauseMs } from './limiter-face.js';
 import { MILLI } from './refill.js';
 import { SingleBucket } from './single-bucket.js';
 import { finiteNumber } from './validate.js';
@@ -174,7 +174,7 @@ export class TokenBucket extends LimiterFace {
   }
 
   /** Takes a place in line for `acquireAll` from `fairbucket/outbound`; not for direct use. */
-  [ENLIST](_key: string | undefined, cost: unknown, party: Party, resolve: () => void, reject: (reason: unknown) => void): Part {
-    return this.enlistIn('', cost, party, resolve, reject);
+  [ENLIST](_key: string | undefined, cost: number, party: Party, reject: (reason: unknown) => void): Part {
+    return this.enlistIn('', cost, party, reject);
   }
 }

@@ -3,7 +3,8 @@ import { RateLimitError } from './errors.js';
 import { LaneHeap } from './lane-heap.js';
 import type { LimitState } from './limit-state.js';
 import type { MonotonicTime } from './monotonic-time.js';
-import type { Entry, Lane, Party } from './lane.js';
+import type { Party } from './enlist.js';
+import type { Entry, Lane } from './lane.js';
 import { type MilliTokens, adjustBy, covers, refillMs, serveFrom } from './refill.js';
 import { aboveCapacity } from './validate.js';
 
@@ -118,11 +119,12 @@ export class WaitScheduler {
   }
 
   /**
-   * Puts one place of an `acquireAll` caller at the end of `lane`'s line; `resolve` and
-   * `reject` are the party's. It is served only together with the party's other places.
+   * Puts one place of an `acquireAll` caller at the end of `lane`'s line, without serving
+   * it yet; `reject` is the party's. It is charged only together with the party's other
+   * places (the party settles the caller).
    */
-  enlist(lane: Lane, needMilli: MilliTokens, party: Party, resolve: () => void, reject: (reason: unknown) => void, nowMs: number): Entry {
-    return this.#append(lane, needMilli, Infinity, nowMs, resolve, reject, undefined, party);
+  enlist(lane: Lane, needMilli: MilliTokens, party: Party, reject: (reason: unknown) => void, nowMs: number): Entry {
+    return this.#append(lane, needMilli, Infinity, nowMs, ignore, reject, undefined, party);
   }
 
   /** Returns whether `entry` could be charged now: at the head of its line, not paused, its tokens there. */

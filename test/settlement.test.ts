@@ -106,6 +106,71 @@ describe('pauseFor', () => {
     expect(limiter.tryAcquire('b')).toBe(true);
   });
 
+  it('pauses one key of a KeyedLimiter and lets the others go on (one host’s Retry-After paused every host was the bug)', async () => {
+    const { clock, fake, armedTimers } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+    limiter.tryAcquire('a');
+    limiter.pauseFor(3_000, 'a');
+    expect([limiter.tryAcquire('a'), limiter.available('a'), limiter.retryAfter('a'), limiter.tryAcquire('b'), limiter.available('b')]).toEqual([false, 0, 3_000, true, 1]);
+    const log: string[] = [];
+    void track(limiter.acquire('a', 2), log, 'a');
+    void track(limiter.acquire('b', 1), log, 'b');
+    await fake.tickAsync(0);
+    expect(log).toEqual(['b granted']);
+    // A shorter pause does not shorten it; the key refills meanwhile, up to its capacity.
+    limiter.pauseFor(1_000, 'a');
+    await fake.tickAsync(2_999);
+    expect(log).toEqual(['b granted']);
+    await fake.tickAsync(1);
+    expect(log).toEqual(['b granted', 'a granted']);
+    expect([limiter.size, armedTimers()]).toEqual([2, 0]);
+  });
+
+  it('holds a paused key that has no bucket until the pause ends, then forgets it', async () => {
+    const { clock, fake, armedTimers } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+    limiter.pauseFor(1_000, 'new');
+    expect([limiter.size, limiter.tryAcquire('new'), armedTimers()]).toEqual([1, false, 1]);
+    await fake.tickAsync(1_000);
+    expect([limiter.tryAcquire('new'), armedTimers()]).toEqual([true, 0]);
+  });
+
+  it('resume ends a pause early: of one key, or every pause', async () => {
+    const { clock, fake } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+    limiter.pauseFor(10_000, 'a');
+    limiter.pauseFor(10_000, 'b');
+    const log: string[] = [];
+    void track(limiter.acquire('a'), log, 'a');
+    limiter.resume('a');
+    await fake.tickAsync(0);
+    expect([log, limiter.tryAcquire('b')]).toEqual([['a granted'], false]);
+    limiter.pauseFor(10_000);
+    limiter.resume('b');
+    expect(limiter.tryAcquire('b')).toBe(false); // the pause of all keys is still on
+    limiter.resume();
+    expect([limiter.tryAcquire('b'), limiter.tryAcquire('c')]).toEqual([true, true]);
+    limiter.resume('unknown');
+    expect(limiter.size).toBe(3);
+  });
+
+  it('resume on a TokenBucket serves the waiters whose tokens are there at once', async () => {
+    const { clock, fake } = fakeClock();
+    const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 1, clock });
+    bucket.pauseFor(60_000);
+    const log: string[] = [];
+    void track(bucket.acquire(2), log, 'waiter');
+    bucket.resume();
+    await fake.tickAsync(0);
+    expect([log, bucket.tryAcquire()]).toEqual([['waiter granted'], false]);
+  });
+
+  it('checks the key of pauseFor and resume', () => {
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1 });
+    expect(() => limiter.pauseFor(1, 5 as never)).toThrow('Expected `key` to be a string, got `5` (number)');
+    expect(() => limiter.resume(5 as never)).toThrow(TypeError);
+  });
+
   it('refuses a wait through the pause past maxWaitMs', async () => {
     const { clock } = fakeClock();
     const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock });

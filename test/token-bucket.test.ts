@@ -84,34 +84,7 @@ describe('TokenBucket', () => {
   });
 
   describe('lazy refill', () => {
-    // Steps at fixed instants, as in Go's rate_test.go: tokens = min(capacity, tokens + elapsedMs * rate / 1000).
-    it.each([
-      { atMs: 0, take: 4, ok: true, after: 0 },
-      { atMs: 100, take: 0, ok: true, after: 0.2 },
-      { atMs: 250, take: 1, ok: false, after: 0.5 },
-      { atMs: 500, take: 1, ok: true, after: 0 },
-      { atMs: 2_000, take: 0, ok: true, after: 3 },
-      { atMs: 60_000, take: 0, ok: true, after: 4 },
-      { atMs: 60_000, take: 4, ok: true, after: 0 },
-    ])('at $atMs ms taking $take gives $ok and leaves $after', () => {
-      // Each row replays the steps before it on a fresh bucket at 2 tokens per second.
-      const steps = [
-        { atMs: 0, take: 4, ok: true, after: 0 },
-        { atMs: 100, take: 0, ok: true, after: 0.2 },
-        { atMs: 250, take: 1, ok: false, after: 0.5 },
-        { atMs: 500, take: 1, ok: true, after: 0 },
-        { atMs: 2_000, take: 0, ok: true, after: 3 },
-        { atMs: 60_000, take: 0, ok: true, after: 4 },
-        { atMs: 60_000, take: 4, ok: true, after: 0 },
-      ];
-      const clock = manualClock();
-      const bucket = new TokenBucket({ capacity: 4, refillPerSecond: 2, clock });
-      for (const step of steps) {
-        clock.ms = step.atMs;
-        expect([bucket.tryAcquire(step.take), bucket.available]).toEqual([step.ok, step.after]);
-      }
-    });
-
+    // The table of steps at fixed instants is in refill.test.ts, for both classes.
     it('refills without any timer', () => {
       const { clock, fake, delaysMs } = fakeClock();
       const bucket = new TokenBucket({ capacity: 10, refillPerSecond: 10, clock });

@@ -217,8 +217,8 @@ describe('RedisKeyedLimiter options', () => {
   const redis = { sendCommand: async () => null };
   it.each([
     [{ redis: {} }, TypeError, 'Expected `redis` to be an ioredis or node-redis client, or an object with sendCommand(args), got `[object Object]` (object)'],
-    [{ redis, capacity: 0 }, RangeError, 'Expected `capacity` to be a finite number > 0, got `0` (number)'],
-    [{ redis, refillPerSecond: -1 }, RangeError, 'Expected `refillPerSecond` to be a finite number >= 0, got `-1` (number)'],
+    [{ redis, capacity: 0 }, RangeError, 'Expected `capacity` to be a finite number > 0 and <= 1000000000000, got `0` (number)'],
+    [{ redis, refillPerSecond: -1 }, RangeError, 'Expected `refillPerSecond` to be a finite number >= 0 and <= 1000000000, got `-1` (number)'],
     [{ redis, timeoutMs: 0.5 }, RangeError, 'Expected `timeoutMs` to be a whole number >= 1, got `0.5` (number)'],
     [{ redis, prefix: 1 }, TypeError, 'Expected `prefix` to be a string, got `1` (number)'],
     [{ redis, onRedisError: 'ignore' }, TypeError, "Expected `onRedisError` to be 'allow', 'deny' or a KeyedLimiter, got `\"ignore\"` (string)"],
