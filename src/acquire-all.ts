@@ -1,0 +1,72 @@
+import { type Clock, checkClock } from './clock.js';
+import { RateLimitError } from './errors.js';
+import { checkLimits, type Limit } from './limit.js';
+import type { AcquireOptions, Reservation } from './options.js';
+import { sleep } from './sleep.js';
+import { finiteNumber } from './validate.js';
+
+/**
+ * Options of `acquireAll`.
+ * @example
+ * ```ts
+ * await acquireAll(limits, { maxWaitMs: 10_000, signal: request.signal });
+ * ```
+ */
+export interface AcquireAllOptions extends AcquireOptions {
+  /** The clock to wait on. @default the clock of the first limit's limiter (so fake time works), else defaultClock */
+  readonly clock?: Clock | undefined;
+}
+
+/**
+ * Takes several limits all-or-nothing and waits for the latest of them: an API's
+ * requests-per-minute and tokens-per-minute together, or a per-user and a global limit.
+ * Each limit takes its place in line at once; if any cannot be met within `maxWaitMs`,
+ * none is charged and it rejects with a RateLimitError. An abort gives every place back
+ * and rejects with `signal.reason`. Never throws synchronously: a malformed list rejects
+ * with a TypeError naming the entry (``limits[1]``) and the expected shape.
+ * @example
+ * ```ts
+ * await acquireAll([[requestsPerMinute, 1], [tokensPerMinute, 1_500]]);
+ * ```
+ */
+export async function acquireAll(limits: readonly Limit[], options: AcquireAllOptions = {}): Promise<void> {
+  checkLimits('limits', limits, ['reserve', 'refund']);
+  const { signal, maxWaitMs = Infinity, clock: givenClock } = options;
+  if (maxWaitMs !== Infinity) finiteNumber('maxWaitMs', maxWaitMs, 0);
+  const clock = checkClock(givenClock ?? limits[0]?.[0].clock);
+  signal?.throwIfAborted();
+  const reservations: Reservation[] = [];
+  // Gives every place back; one whose instant has passed (it was granted at once, or
+  // before the latest) is refunded, since this caller never acted on it.
+  const cancelAll = () => {
+    reservations.forEach((reservation, index) => {
+      if (reservation.cancel()) return;
+      const limit = limits[index]!;
+      if (limit.length === 3) limit[0].refund(limit[1], limit[2]);
+      else limit[0].refund(limit[1]);
+    });
+  };
+  let delayMs = 0;
+  try {
+    for (const limit of limits) {
+      const reservation = limit.length === 3 ? limit[0].reserve(limit[1], limit[2]) : limit[0].reserve(limit[1]);
+      reservations.push(reservation);
+      delayMs = Math.max(delayMs, reservation.delayMs);
+    }
+  } catch (error) {
+    cancelAll();
+    throw error;
+  }
+  if (delayMs > maxWaitMs) {
+    cancelAll();
+    throw new RateLimitError(delayMs);
+  }
+  if (delayMs === 0) return;
+  try {
+    // Whole milliseconds, rounded up: it must not wake before the latest reservation.
+    await sleep(clock, delayMs, signal);
+  } catch (error) {
+    cancelAll();
+    throw error;
+  }
+}
