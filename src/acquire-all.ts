@@ -1,3 +1,4 @@
+import { acquireInLine, canEnlist } from './acquire-in-line.js';
 import { type Clock, checkClock } from './clock.js';
 import { RateLimitError } from './errors.js';
 import { checkLimits, type Limit } from './limit.js';
@@ -18,11 +19,18 @@ export interface AcquireAllOptions extends AcquireOptions {
 }
 
 /**
- * Takes several limits all-or-nothing and waits for the latest of them: an API's
- * requests-per-minute and tokens-per-minute together, or a per-user and a global limit.
- * Each limit takes its place in line at once; if any cannot be met within `maxWaitMs`,
- * none is charged and it rejects with a RateLimitError. An abort gives every place back
- * and rejects with `signal.reason`. Never throws synchronously: a malformed list rejects
+ * Takes several limits all-or-nothing: an API's requests-per-minute and tokens-per-minute
+ * together, or a per-user and a global limit. With TokenBucket and KeyedLimiter limits the
+ * caller waits in line in each of them, as `acquire` does, from the call on: a refund, a
+ * charge, a pause, `setRate` or `setCapacity` reaches it at once; it is served when every
+ * limit can serve it, and takes all its tokens at that one instant; first-in first-out
+ * holds in every line (callers never wait on each other in a cycle); it is counted in each
+ * limiter's `stats()` and `queued`, heard by its `onDeny`, and rejected by its `abortAll`.
+ * Two limits on the same limiter and key are taken as one. Other limiters (any with
+ * `reserve` and `refund`) are taken by reservation instead, a commitment made at the call.
+ * If the wait would exceed `maxWaitMs` or can never end, nothing is taken and it rejects
+ * with a RateLimitError. An abort gives every place back and rejects with `signal.reason`.
+ * An empty list resolves at once. Never throws synchronously: a malformed list rejects
  * with a TypeError naming the entry (``limits[1]``) and the expected shape.
  * @example
  * ```ts
@@ -35,6 +43,11 @@ export async function acquireAll(limits: readonly Limit[], options: AcquireAllOp
   if (maxWaitMs !== Infinity) finiteNumber('maxWaitMs', maxWaitMs, 0);
   const clock = checkClock(givenClock ?? limits[0]?.[0].clock);
   signal?.throwIfAborted();
+  if (limits.length !== 0 && limits.every((limit) => canEnlist(limit[0]))) {
+    const places = limits.map((limit) => (limit.length === 3 ? { limiter: limit[0], key: limit[1], cost: limit[2] } : { limiter: limit[0], key: undefined, cost: limit[1] }));
+    // Every limiter was checked by canEnlist just above.
+    return acquireInLine(places as never, signal, maxWaitMs);
+  }
   const reservations: Reservation[] = [];
   // Gives every place back; one whose instant has passed (it was granted at once, or
   // before the latest) is refunded, since this caller never acted on it.

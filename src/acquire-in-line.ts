@@ -29,6 +29,7 @@ export function acquireInLine(places: readonly LinePlace[], signal: AbortSignal 
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const merged = merge(places);
+    if (merged.length === 0) return resolve();
     const parts: Part[] = [];
     let finished = false;
     const finish = (): boolean => {

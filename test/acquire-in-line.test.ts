@@ -131,6 +131,10 @@ describe('waiting in several lines at once (acquireAll)', () => {
     expect([limiter.available('k'), limiter.available('other')]).toEqual([0, 2]);
   });
 
+  it('resolves at once with no place to take', async () => {
+    await expect(inLine([])).resolves.toBeUndefined();
+  });
+
   it('rejects a bad cost, taking nothing', async () => {
     const a = new TokenBucket({ capacity: 2, refillPerSecond: 1 });
     const b = new TokenBucket({ capacity: 2, refillPerSecond: 1 });

@@ -51,10 +51,10 @@ describe('error messages, exactly', () => {
     ['throttle limiter', () => throttle(() => 1, {} as never), TypeError, 'Expected `limiter` to be a limiter with acquire(), got `[object Object]` (object)'],
     ['throttle cost', () => throttle(() => 1, bucket(), { cost: '2' as never }), TypeError, 'Expected `cost` to be a number or a function, got `"2"` (string)'],
     ['throttle key', () => throttle(() => 1, bucket(), { key: 'k' as never }), TypeError, 'Expected `key` to be a function, got `"k"` (string)'],
-    ['limits', () => acquireAll('x' as never), TypeError, 'Expected `limits` to be an array of [limiter, cost] or [limiter, key, cost], got `"x"` (string)'],
+    ['limits', () => acquireAll('x' as never), TypeError, 'Expected `limits` to be an array of [limiter, cost] or [keyedLimiter, key, cost] entries, got `"x"` (string)'],
     ['acquireAll maxWaitMs', () => acquireAll([], { maxWaitMs: -5 }), RangeError, 'Expected `maxWaitMs` to be a finite number >= 0, got `-5` (number)'],
     ['fetch', () => limitFetch('fetch' as never, bucket()), TypeError, 'Expected `fetch` to be a function, got `"fetch"` (string)'],
-    ['limitFetch limiter', () => limitFetch(fetch, { acquire: () => Promise.resolve() } as never), TypeError, 'Expected `limiter` to be a limiter with acquire() and pauseFor(), got `[object Object]` (object)'],
+    ['limitFetch limiter', () => limitFetch(fetch, { acquire: () => Promise.resolve() } as never), TypeError, 'Expected `limiter` to be a limiter with acquire() and pauseFor(), or a list of budgets, got `[object Object]` (object)'],
     ['retries', () => limitFetch(fetch, bucket(), { retries: 1.5 }), RangeError, 'Expected `retries` to be a whole number >= 0, got `1.5` (number)'],
   ])('%s', async (_name, run, ErrorType, message) => {
     const error = await errorOf(run);

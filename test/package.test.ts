@@ -36,7 +36,7 @@ describe('the published package', () => {
 
   it.each([
     ['http', ['fastifyRateLimit', 'fetchRateLimit', 'rateLimit']],
-    ['outbound', ['acquireAll', 'limitFetch', 'parseRetryAfter', 'throttle']],
+    ['outbound', ['acquireAll', 'limitFetch', 'parseRetryAfter', 'throttle', 'tryAcquireAll']],
     ['redis', ['RateLimitError', 'RedisKeyedLimiter', 'RedisTimeoutError']],
   ])('loads the %s entry as ESM and as CJS', async (entry, names) => {
     expect(Object.keys(await import(new URL(`dist/${entry}.js`, root).href)).sort()).toEqual(names);
