@@ -7,7 +7,9 @@ export default defineConfig({
     include: [
       'test/acquire.test.ts',
       'test/acquire-in-line.test.ts',
-      'test/bookkeeping.test.ts',
+      'test/acquire-all.test.ts',
+      'test/limit-fetch.test.ts',
+      'test/retry-after.test.ts',
       'test/edges.test.ts',
       'test/fake-time.test.ts',
       'test/http.test.ts',

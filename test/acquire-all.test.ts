@@ -209,3 +209,26 @@ describe('acquireAll waits in line like acquire', () => {
     expect(denials).toEqual([{ key: undefined, cost: 100, retryAfterMs: 1_500 }]);
   });
 });
+
+describe('acquireAll bookkeeping', () => {
+  it('refunds a keyed limit granted at once when another is refused', async () => {
+    const { clock } = fakeClock();
+    const perUser = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+    const global = new TokenBucket({ capacity: 1, refillPerSecond: 1, initialTokens: 0, clock });
+    const controller = new AbortController();
+    const pending = acquireAll([[perUser, 'ann', 2], [global, 1]], { signal: controller.signal });
+    controller.abort('stop');
+    await expect(pending).rejects.toBe('stop');
+    expect(perUser.available('ann')).toBe(2);
+  });
+
+  it('accepts a wait exactly equal to maxWaitMs, and nothing to acquire at all', async () => {
+    const { clock, fake } = fakeClock();
+    const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, initialTokens: 0, clock });
+    const log: string[] = [];
+    void track(acquireAll([[bucket, 1]], { maxWaitMs: 1_000 }), log, 'exact');
+    await fake.tickAsync(1_000);
+    expect(log).toEqual(['exact granted']);
+    await expect(acquireAll([])).resolves.toBeUndefined();
+  });
+});

@@ -163,3 +163,46 @@ describe('limitFetch against real servers', () => {
     expect(inWindow(server, 0, 1_000)).toEqual([]);
   });
 });
+
+describe('limitFetch bookkeeping (real server on loopback)', () => {
+  async function serve(status: number, retryAfter: string | undefined) {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      if (retryAfter !== undefined) res.setHeader('Retry-After', retryAfter);
+      res.statusCode = status;
+      res.end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, requests: () => requests, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it('sends a request at most 1 + retries times, then returns the last refusal', async () => {
+    const server = await serve(429, '0');
+    try {
+      const limitedFetch = limitFetch(fetch, new TokenBucket({ capacity: 10, refillPerSecond: 10 }), { retries: 2 });
+      expect((await limitedFetch(server.url)).status).toBe(429);
+      expect(server.requests()).toBe(3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('returns a 429 without Retry-After when no retries are left, and lets init.signal abort the wait', async () => {
+    const server = await serve(429, undefined);
+    try {
+      const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 0.001 });
+      const limitedFetch = limitFetch(fetch, bucket);
+      expect((await limitedFetch(server.url)).status).toBe(429);
+      expect(server.requests()).toBe(1);
+      const controller = new AbortController();
+      const waiting = limitedFetch(server.url, { signal: controller.signal });
+      controller.abort('no more');
+      await expect(waiting).rejects.toBe('no more');
+      expect(server.requests()).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+});

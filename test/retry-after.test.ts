@@ -101,3 +101,14 @@ describe('backoffMs', () => {
     expect(backoffMs(refusals, capMs, () => random)).toBe(expected);
   });
 });
+
+describe('parseRetryAfter, strictly', () => {
+  it.each([
+    ['1.25', undefined],
+    ['abc12', undefined],
+    ['12abc', undefined],
+    ['', undefined],
+  ])('%o', (value, expected) => {
+    expect(parseRetryAfter(value, 0)).toBe(expected);
+  });
+});

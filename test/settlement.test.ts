@@ -396,3 +396,97 @@ describe('stats and onDeny', () => {
     expect(limiter.stats()).toMatchObject({ granted: 1, denied: 2 });
   });
 });
+
+describe('stats count every path exactly', () => {
+  it('on a TokenBucket: acquire at once, reserve, refusals', async () => {
+    const { clock, fake } = fakeClock();
+    const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 1, clock });
+    await bucket.acquire();
+    bucket.reserve();
+    bucket.reserve();
+    bucket.tryAcquire();
+    await bucket.acquire(1, { maxWaitMs: 0 }).catch(() => undefined);
+    void bucket.acquire();
+    await fake.tickAsync(3_000);
+    expect(bucket.stats()).toEqual({ granted: 4, denied: 2, waited: 1, waitedMsTotal: 2_000, queued: 0 });
+  });
+
+  it('on a KeyedLimiter: acquire at once, reserve, refusals, and full buckets dropped', async () => {
+    const { clock, fake } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+    await limiter.acquire('a');
+    limiter.reserve('b');
+    limiter.tryAcquire('a');
+    await fake.tickAsync(5_000);
+    limiter.tryAcquire('c'); // a and b are full again: both dropped
+    expect(limiter.stats()).toEqual({ granted: 3, denied: 1, waited: 0, waitedMsTotal: 0, queued: 0, evicted: 2 });
+  });
+});
+
+describe('reservations at their instant', () => {
+  it('cancel at exactly the reserved instant still gives the tokens back', () => {
+    const clock = manualClock();
+    const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, initialTokens: 0, clock });
+    const reservation = bucket.reserve();
+    clock.ms = reservation.delayMs;
+    expect(reservation.cancel()).toBe(true);
+    expect(bucket.available).toBe(1);
+  });
+
+  it('on a KeyedLimiter too, and not a millisecond later', () => {
+    const clock = manualClock();
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+    limiter.tryAcquire('k');
+    const first = limiter.reserve('k');
+    const second = limiter.reserve('k');
+    clock.ms = first.delayMs;
+    expect(first.cancel()).toBe(true);
+    clock.ms = second.delayMs + 1;
+    expect(second.cancel()).toBe(false);
+    expect(limiter.available('k')).toBe(1);
+  });
+
+  it('refusing callers above a new, smaller capacity says so', async () => {
+    const { clock } = fakeClock();
+    const bucket = new TokenBucket({ capacity: 4, refillPerSecond: 1, initialTokens: 0, clock });
+    const waiting = bucket.acquire(3).catch((error: Error) => error.message);
+    bucket.setCapacity(2);
+    expect(await waiting).toBe('Expected `cost` to be at most the capacity (2): the cost exceeds the new capacity, got `3` (number)');
+  });
+
+  it('waiting callers see a refund, a charge and a new rate at the instant they happen', async () => {
+    const { clock, fake } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 4, refillPerSecond: 1, clock });
+    limiter.tryAcquire('k', 4);
+    const log: string[] = [];
+    void track(limiter.acquire('k', 4), log, 'waiter'); // due in 4 s
+    await fake.tickAsync(1_000);
+    limiter.charge('k', 1); // due in 4 s from now
+    expect(limiter.retryAfter('k', 0)).toBe(4_000);
+    limiter.refund('k', 2); // due in 2 s from now
+    expect(limiter.retryAfter('k', 0)).toBe(2_000);
+    limiter.setRate(2); // due in 1 s from now
+    expect(limiter.retryAfter('k', 0)).toBe(1_000);
+    await fake.tickAsync(999);
+    expect(log).toEqual([]);
+    await fake.tickAsync(1);
+    expect(log).toEqual(['waiter granted']);
+  });
+
+  it('a deleted key with waiters serves them from a full bucket at that instant', async () => {
+    const { clock, fake } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+    limiter.tryAcquire('k', 2);
+    const log: string[] = [];
+    void track(limiter.acquire('k', 2), log, 'first');
+    void track(limiter.acquire('k', 2), log, 'second');
+    await fake.tickAsync(500);
+    limiter.delete('k');
+    await fake.tickAsync(0);
+    expect(log).toEqual(['first granted']);
+    await fake.tickAsync(1_999);
+    expect(log).toEqual(['first granted']);
+    await fake.tickAsync(1);
+    expect(log).toEqual(['first granted', 'second granted']);
+  });
+});
