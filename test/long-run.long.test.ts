@@ -6,6 +6,7 @@ import { KeyedLimiter, TokenBucket } from '../src/index.js';
 import { fakeClock, manualClock } from './support/fake-clock.js';
 import { churnAttack } from './support/churn-attack.js';
 import { mulberry32 } from './support/random.js';
+import { worstExcess } from './support/worst-excess.js';
 
 
 const dayMs = 86_400_000;
@@ -192,4 +193,36 @@ describe('key churn past maxKeys, at length', () => {
     expect(honest).toBe(Math.floor(limit));
     expect(size).toBeLessThanOrEqual(1_000);
   }, 600_000);
+});
+
+// Moved from properties.test.ts: a long run, too slow for npm test and mutation testing.
+describe('the bound over millions of operations', () => {
+  it('TokenBucket stays within the bound over millions of operations and three simulated weeks, without drift', () => {
+    const capacity = 10;
+    const refillPerSecond = 3;
+    const startMs = 12_345.678;
+    const clock = manualClock(startMs);
+    const bucket = new TokenBucket({ capacity, refillPerSecond, clock });
+    // The naive model in floating point, on tokens that stay below 10, drifts by far less than a token.
+    let modelTokens = capacity;
+    let modelAdmitted = 0;
+    const grants: { atMs: number; cost: number }[] = [];
+    const random = mulberry32(42);
+    const weekMs = 7 * 86_400_000;
+    for (let op = 0; op < 3_000_000; op++) {
+      const advanceMs = random() * ((3 * weekMs) / 3_000_000) * 2;
+      clock.ms += advanceMs;
+      modelTokens = Math.min(capacity, modelTokens + (advanceMs * refillPerSecond) / 1000);
+      const cost = random() < 0.5 ? 2 : 3.7;
+      if (bucket.tryAcquire(cost)) grants.push({ atMs: clock.ms, cost });
+      if (modelTokens >= cost) {
+        modelTokens -= cost;
+        modelAdmitted += cost;
+      }
+    }
+    const elapsedMs = clock.ms - startMs;
+    const admitted = grants.reduce((sum, grant) => sum + grant.cost, 0);
+    expect(worstExcess(grants, capacity, refillPerSecond)).toBeLessThanOrEqual(1e-9 * (capacity + (refillPerSecond * elapsedMs) / 1000));
+    expect(Math.abs(admitted - modelAdmitted)).toBeLessThanOrEqual(2 * 3.7);
+  });
 });
