@@ -1,4 +1,5 @@
 import type { BucketStore } from './bucket-store.js';
+import type { LimitState } from './limit-state.js';
 import { type MilliTokens, covers, spend } from './refill.js';
 
 /** Slots the arrays start with; they double as keys are added. */
@@ -24,6 +25,7 @@ const EVICTION_SAMPLE = 5;
 export class BucketSlab implements BucketStore {
   readonly #slots = new Map<string, number>();
   readonly #maxKeys: number;
+  readonly #state: LimitState;
   /** Slot 0 is the list's sentinel: #newer[0] is the least recently used slot, #older[0] the most. */
   #keys: (string | undefined)[] = [];
   /** Levels by slot; the sentinel's is -Infinity, so an empty slab is never due a sweep. */
@@ -39,9 +41,10 @@ export class BucketSlab implements BucketStore {
   evicted = 0;
 
   /** `maxKeys` counts the buckets held here and those held elsewhere (see makeRoom). */
-  constructor(maxKeys: number, fullMilli: MilliTokens, refillPerSecond: number) {
+  constructor(state: LimitState, maxKeys: number) {
+    this.#state = state;
     this.#maxKeys = maxKeys;
-    this.configure(fullMilli, refillPerSecond);
+    this.configure();
     this.clear();
   }
 
@@ -54,11 +57,12 @@ export class BucketSlab implements BucketStore {
    * full for one refill period (uncapped, it would hold twice its capacity). A fixed
    * quota's full bucket never changes, so it goes at once.
    */
-  configure(fullMilli: MilliTokens, refillPerSecond: number): void {
+  configure(): void {
+    const { fullMilli, refillPerSecond } = this.#state;
     this.#dropAtMilli = refillPerSecond > 0 ? 2 * fullMilli : fullMilli;
   }
 
-  take(key: string, needMilli: MilliTokens, accruedMilli: MilliTokens, fullMilli: MilliTokens, scaleMilli: MilliTokens): boolean | undefined {
+  take(key: string, needMilli: MilliTokens, accruedMilli: MilliTokens): boolean | undefined {
     const slot = this.#slots.get(key);
     if (slot === undefined) return undefined;
     this.#touch(slot);
@@ -66,8 +70,9 @@ export class BucketSlab implements BucketStore {
     const levels = this.#levels;
     const level = levels[slot]!;
     const tokens = level + accruedMilli;
+    const fullMilli = this.#state.fullMilli;
     if (tokens >= fullMilli) levels[slot] = fullMilli - needMilli - accruedMilli;
-    else if (covers(tokens, needMilli, scaleMilli)) levels[slot] = spend(level, needMilli);
+    else if (covers(tokens, needMilli, Math.abs(accruedMilli) + this.#state.originScaleMilli)) levels[slot] = spend(level, needMilli);
     else return false;
     return true;
   }

@@ -10,11 +10,11 @@ export interface BucketStore {
   /** Buckets held. */
   readonly size: number;
   /**
-   * Takes `needMilli` (at most `fullMilli`) from `key`'s bucket if it holds them (within
-   * the rounding `scaleMilli` allows, see refill.ts), and marks it used; undefined when
-   * `key` holds no bucket here.
+   * Takes `needMilli` (at most the capacity) from `key`'s bucket if it holds them, the
+   * refill so far being `accruedMilli`, and marks it used; undefined when `key` holds no
+   * bucket here. The store reads the capacity from the limiter's LimitState.
    */
-  take(key: string, needMilli: MilliTokens, accruedMilli: MilliTokens, fullMilli: MilliTokens, scaleMilli: MilliTokens): boolean | undefined;
+  take(key: string, needMilli: MilliTokens, accruedMilli: MilliTokens): boolean | undefined;
   /** Returns the level of `key`'s bucket, or undefined when it holds none here. */
   levelOf(key: string): MilliTokens | undefined;
   /** Sets the level of `key`'s bucket, adding it (as the most recently used) if it holds none. */
@@ -34,8 +34,8 @@ export interface BucketStore {
    * (those with waiters); returns false when none can be forgotten.
    */
   makeRoom(elsewhere: number, accruedMilli: MilliTokens): boolean;
-  /** Tells the store the capacity and rate, after a change. */
-  configure(fullMilli: MilliTokens, refillPerSecond: number): void;
+  /** Tells the store that the capacity or rate of the LimitState changed. */
+  configure(): void;
   /** Buckets forgotten so far. */
   readonly evicted: number;
 }

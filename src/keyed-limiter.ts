@@ -64,7 +64,7 @@ export class KeyedLimiter extends LimiterFace {
     const [capacity, refillPerSecond] = checkLimitOptions(options, OPTIONS);
     const { maxKeys = 1_000_000 } = options;
     if (!(Number.isInteger(maxKeys) && maxKeys >= 1) && maxKeys !== Infinity) throw invalid('maxKeys', 'a whole number >= 1 or Infinity', maxKeys, true);
-    const engine = new LimiterEngine((state) => new BucketSlab(maxKeys, state.fullMilli, refillPerSecond), capacity, refillPerSecond, options.clock, checkOnDeny(options.onDeny), true);
+    const engine = new LimiterEngine((state) => new BucketSlab(state, maxKeys), capacity, refillPerSecond, options.clock, checkOnDeny(options.onDeny), true);
     super(engine);
     this.#engine = engine;
   }

@@ -48,6 +48,10 @@ export class LimiterEngine {
       this.#lanes.delete(lane.key);
       this.#store.setLevel(lane.key, lane.levelMilli);
     });
+    // The origin moves on the first reading past rebaseAtMs, whoever reads the clock: the
+    // check costs nothing more in `now` (see ARCHITECTURE.md).
+    this.time.onAlarm = (atMs) => this.#rebase(atMs);
+    this.time.alarmAtMs = this.state.rebaseAtMs;
   }
 
   get clock(): Clock {
@@ -67,11 +71,9 @@ export class LimiterEngine {
     return this.#store.evicted;
   }
 
-  /** Reads the clock once for a decision, moving the origin of the arithmetic when due. */
+  /** Reads the clock once for a decision (which moves the origin of the arithmetic when due). */
   now(): number {
-    const nowMs = this.time.now();
-    if (nowMs >= this.state.rebaseAtMs) this.#rebase(nowMs);
-    return nowMs;
+    return this.time.now();
   }
 
   tryAcquire(key: string, cost: unknown): boolean {
@@ -217,7 +219,8 @@ export class LimiterEngine {
     this.#store.rebase((level) => Math.min(oldFull, level + accrued, full));
     for (const lane of this.#lanes.values()) lane.levelMilli = Math.min(lane.levelMilli + accrued, full);
     state.reset(capacity, refillPerSecond, nowMs);
-    this.#store.configure(full, refillPerSecond);
+    this.time.alarmAtMs = state.rebaseAtMs;
+    this.#store.configure();
     this.#takeLimit = -1;
     this.#scheduler.replan(nowMs);
   }
@@ -292,7 +295,7 @@ export class LimiterEngine {
     const store = this.#store;
     const accrued = (nowMs - state.originMs) * state.refillPerSecond;
     store.sweep(accrued);
-    return (need <= this.#takeLimit ? store.take(key, need, accrued, state.fullMilli, accrued + state.originScaleMilli) : undefined) ?? this.#takeRare(key, need, nowMs);
+    return (need <= this.#takeLimit ? store.take(key, need, accrued) : undefined) ?? this.#takeRare(key, need, nowMs);
   }
 
   /** `#take` for a key that holds no bucket in the store, or a need above the take limit (a pause, a reconfiguration, a cost above the capacity). */
@@ -303,7 +306,7 @@ export class LimiterEngine {
     const accrued = state.accruedAt(nowMs);
     const store = this.#store;
     if (store.levelOf(key) !== undefined) {
-      if (need <= full) return store.take(key, need, accrued, full, state.scaleOf(accrued))!;
+      if (need <= full) return store.take(key, need, accrued)!;
       // A cost above the capacity is refused, but the key was used.
       store.touch(key);
       return false;
@@ -356,6 +359,7 @@ export class LimiterEngine {
     this.#store.rebase((level) => level + accrued);
     for (const lane of this.#lanes.values()) lane.levelMilli += accrued;
     state.reset(state.capacity, state.refillPerSecond, nowMs);
+    this.time.alarmAtMs = state.rebaseAtMs;
   }
 
   #available(key: string, nowMs: number): number {

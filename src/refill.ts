@@ -60,13 +60,14 @@ export function levelFor(tokensMilli: MilliTokens, accruedMilli: MilliTokens): M
 
 /**
  * Returns the level after taking `needMilli` (at most `fullMilli`) from a bucket at
- * `levelMilli` (`scaleMilli` as for `covers`), or NaN when it does not hold them. A full bucket is taken from at full,
- * so that refill beyond the capacity is not counted.
+ * `levelMilli`, or NaN when it does not hold them (within rounding: `originScaleMilli` as
+ * in LimitState). A full bucket is taken from at full, so that refill beyond the capacity
+ * is not counted.
  */
-export function takeFrom(levelMilli: MilliTokens, needMilli: MilliTokens, accruedMilli: MilliTokens, fullMilli: MilliTokens, scaleMilli: MilliTokens): MilliTokens {
+export function takeFrom(levelMilli: MilliTokens, needMilli: MilliTokens, accruedMilli: MilliTokens, fullMilli: MilliTokens, originScaleMilli: MilliTokens): MilliTokens {
   const tokens = levelMilli + accruedMilli;
   if (tokens >= fullMilli) return fullMilli - needMilli - accruedMilli;
-  return covers(tokens, needMilli, scaleMilli) ? spend(levelMilli, needMilli) : NaN;
+  return covers(tokens, needMilli, Math.abs(accruedMilli) + originScaleMilli) ? spend(levelMilli, needMilli) : NaN;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { BucketStore } from './bucket-store.js';
+import type { LimitState } from './limit-state.js';
 import { type MilliTokens, takeFrom } from './refill.js';
 
 /**
@@ -11,9 +12,11 @@ export class SingleBucket implements BucketStore {
   // tryAcquire).
   #levelMilli = 0;
   #held = true;
+  readonly #state: LimitState;
   readonly evicted = 0;
 
-  constructor(levelMilli: MilliTokens) {
+  constructor(state: LimitState, levelMilli: MilliTokens) {
+    this.#state = state;
     this.#levelMilli = levelMilli;
   }
 
@@ -21,9 +24,10 @@ export class SingleBucket implements BucketStore {
     return this.#held ? 1 : 0;
   }
 
-  take(_key: string, needMilli: MilliTokens, accruedMilli: MilliTokens, fullMilli: MilliTokens, scaleMilli: MilliTokens): boolean | undefined {
+  take(_key: string, needMilli: MilliTokens, accruedMilli: MilliTokens): boolean | undefined {
     if (!this.#held) return undefined;
-    const next = takeFrom(this.#levelMilli, needMilli, accruedMilli, fullMilli, scaleMilli);
+    const state = this.#state;
+    const next = takeFrom(this.#levelMilli, needMilli, accruedMilli, state.fullMilli, state.originScaleMilli);
     if (next !== next) return false;
     this.#levelMilli = next;
     return true;

@@ -45,7 +45,7 @@ export class TokenBucket extends LimiterFace {
   constructor(options: TokenBucketOptions) {
     const [capacity, refillPerSecond] = checkLimitOptions(options, OPTIONS);
     const initialTokens = options.initialTokens === undefined ? capacity : finiteNumber('initialTokens', options.initialTokens, 0, capacity);
-    const engine = new LimiterEngine(() => new SingleBucket(initialTokens * MILLI), capacity, refillPerSecond, options.clock, checkOnDeny(options.onDeny), false);
+    const engine = new LimiterEngine((state) => new SingleBucket(state, initialTokens * MILLI), capacity, refillPerSecond, options.clock, checkOnDeny(options.onDeny), false);
     super(engine);
     this.#engine = engine;
   }

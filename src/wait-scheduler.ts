@@ -249,8 +249,6 @@ export class WaitScheduler {
   #serve(lane: Lane, nowMs: number): void {
     const state = this.#state;
     const rate = state.refillPerSecond;
-    const accrued = state.accruedAt(nowMs);
-    const scale = state.scaleOf(accrued);
     const pausedUntilMs = this.pausedUntilMs(lane);
     const paused = nowMs < pausedUntilMs;
     // A bucket fills up to its capacity during a pause: clamp at the pause's end, an exact
@@ -267,7 +265,9 @@ export class WaitScheduler {
     // when the level was exactly its cost; the charge itself caps what is left (serveFrom).
     let head = lane.head;
     let held = false;
-    while (head && (head.atMs <= nowMs || (!paused && covers(lane.levelMilli + accrued, head.needMilli, scale)))) {
+    // The refill is read afresh for each caller: a party's ready() reads the clocks of its
+    // limiters, and a reading may move this limiter's origin (its levels with it).
+    while (head && (head.atMs <= nowMs || (!paused && this.#covered(lane, head, nowMs)))) {
       if (head.party !== undefined && head.atMs === Infinity && !head.party.ready(head)) {
         held = true;
         break;
@@ -289,7 +289,7 @@ export class WaitScheduler {
     let dueMs = held
       ? Infinity
       : head.atMs === Infinity
-        ? Math.max(pausedUntilMs, nowMs + refillMs(lane.levelMilli + accrued, head.needMilli, scale, rate))
+        ? Math.max(pausedUntilMs, nowMs + this.#refillMs(lane, head, nowMs, rate))
         : head.atMs;
     for (let entry = lane.committed !== 0 ? head.next : undefined; entry; entry = entry.next) dueMs = Math.min(dueMs, entry.atMs);
     if (dueMs === Infinity && !held) {
@@ -302,6 +302,18 @@ export class WaitScheduler {
     }
     lane.dueMs = dueMs;
     this.#heap.place(lane);
+  }
+
+  /** Returns whether `entry`'s tokens are there in `lane` at `nowMs`. */
+  #covered(lane: Lane, entry: Entry, nowMs: number): boolean {
+    const accrued = this.#state.accruedAt(nowMs);
+    return covers(lane.levelMilli + accrued, entry.needMilli, this.#state.scaleOf(accrued));
+  }
+
+  /** Returns the milliseconds until `entry`'s tokens are there in `lane`, from `nowMs`. */
+  #refillMs(lane: Lane, entry: Entry, nowMs: number, rate: number): number {
+    const accrued = this.#state.accruedAt(nowMs);
+    return refillMs(lane.levelMilli + accrued, entry.needMilli, this.#state.scaleOf(accrued), rate);
   }
 
   #unlink(lane: Lane, entry: Entry): void {
