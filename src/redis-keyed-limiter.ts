@@ -3,33 +3,12 @@ import type { Decision } from './decision.js';
 import { RateLimitError } from './errors.js';
 import { KeyedLimiter } from './keyed-limiter.js';
 import { type AcquireOptions, type Denial, type LimiterStats, admit, checkLimitOptions, checkOnDeny } from './options.js';
-import { type RedisClientLike, type SendCommand, commandSender } from './redis-client.js';
-import { DECIDE_SCRIPT, DECIDE_SCRIPT_SHA1 } from './redis-script.js';
-import { RedisTimeoutError } from './redis-timeout-error.js';
+import { type RedisClientLike, commandSender } from './redis-client.js';
+import { FailurePolicy, type RedisErrorPolicy, checkErrorPolicy } from './redis-failure-policy.js';
+import { DECIDE, type Operation, Outcome, type Reply, readReply } from './redis-script.js';
+import { RedisTransport, type ScriptCall } from './redis-transport.js';
 import { sleep } from './sleep.js';
 import { finiteNumber, invalid, stringKey } from './validate.js';
-
-/**
- * The methods of a KeyedLimiter a RedisKeyedLimiter falls back on (structural, so that a
- * KeyedLimiter from any build of this package fits).
- * @example
- * ```ts
- * const fallback: LocalKeyedLimiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 1 });
- * ```
- */
-export type LocalKeyedLimiter = Pick<KeyedLimiter, 'tryAcquire' | 'take' | 'acquire' | 'retryAfter' | 'available' | 'refund' | 'delete'>;
-
-/**
- * What a RedisKeyedLimiter does while Redis fails or does not answer within `timeoutMs`:
- * - `'allow'`: every request is granted (fail open);
- * - `'deny'`: every request is refused, with `retryAfterMs` = `timeoutMs` (fail closed);
- * - a local KeyedLimiter: decides in its place, so each process keeps the limit on its own.
- * @example
- * ```ts
- * const onRedisError: RedisErrorPolicy = new KeyedLimiter({ capacity: 10, refillPerSecond: 1 });
- * ```
- */
-export type RedisErrorPolicy = 'allow' | 'deny' | LocalKeyedLimiter;
 
 /**
  * Options of a RedisKeyedLimiter.
@@ -81,35 +60,6 @@ export interface RedisLimiterStats extends LimiterStats {
   readonly fallbacks: number;
 }
 
-type Operation = 'take' | 'reserve' | 'refund' | 'peek';
-
-/** What the script decided: refused, granted now, or granted after a wait (a reservation). */
-const enum Outcome {
-  Refused = 0,
-  Granted = 1,
-  Reserved = 2,
-}
-
-/** The script's reply, read: the outcome and the bucket's tokens after it (negative while reservations are owed). */
-type Reply = readonly [outcome: Outcome, tokens: number];
-
-function readReply(reply: unknown): Reply {
-  if (Array.isArray(reply) && reply.length === 2) {
-    const outcome = Number(reply[0]);
-    // The tokens, and after a write the rest of the stored state: "<tokens> <seconds> <microseconds>".
-    const text = String(reply[1]);
-    const space = text.indexOf(' ');
-    const tokens = Number(space === -1 ? text : text.slice(0, space));
-    if ((outcome === 0 || outcome === 1 || outcome === 2) && text !== '' && !Number.isNaN(tokens)) return [outcome, tokens];
-  }
-  throw new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`);
-}
-
-/** Whether Redis lost the script (a restart, SCRIPT FLUSH, a failover) and wants it sent whole. */
-function isNoScript(error: unknown): boolean {
-  return String((error as Error | undefined)?.message).startsWith('NOSCRIPT');
-}
-
 /**
  * RedisKeyedLimiter keeps one token bucket per key in Redis, shared by every process and
  * server that uses the same Redis and prefix: one exact limit across all of them, with the
@@ -131,30 +81,20 @@ function isNoScript(error: unknown): boolean {
  * ```
  */
 export class RedisKeyedLimiter {
-  readonly #send: SendCommand;
+  readonly #transport: RedisTransport;
+  readonly #failures: FailurePolicy;
   readonly #prefix: string;
   readonly #capacity: number;
   readonly #refillPerSecond: number;
   /** capacity and refillPerSecond as the script reads them. */
   readonly #capacityArg: string;
   readonly #refillPerSecondArg: string;
-  readonly #timeoutMs: number;
   readonly #clock: Clock;
-  readonly #policy: RedisErrorPolicy;
-  readonly #onError: ((error: unknown) => void) | undefined;
   readonly #onDeny: ((denial: Denial) => void) | undefined;
-  /** Whether the last command answered; while not, requests go to the policy and a PING probes. */
-  #healthy = true;
-  #lastError: unknown;
-  #probing = false;
-  /** When the next PING may go; set by each failure. */
-  #nextProbeMs = 0;
   #granted = 0;
   #denied = 0;
   #waited = 0;
   #waitedMsTotal = 0;
-  #failures = 0;
-  #fallbacks = 0;
 
   /**
    * Creates a limiter on Redis; it sends nothing until the first request.
@@ -163,28 +103,28 @@ export class RedisKeyedLimiter {
    */
   constructor(options: RedisKeyedLimiterOptions) {
     const [capacity, refillPerSecond] = checkLimitOptions(options);
-    this.#send = commandSender(options.redis);
-    const { prefix = 'fairbucket:', timeoutMs = 500, onRedisError, onError } = options;
+    const send = commandSender(options.redis);
+    const { prefix = 'fairbucket:', timeoutMs = 500, onError } = options;
     if (typeof prefix !== 'string') throw invalid('prefix', 'a string', prefix);
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw invalid('timeoutMs', 'a whole number >= 1', timeoutMs, true);
     if (onError !== undefined && typeof onError !== 'function') throw invalid('onError', 'a function', onError);
-    if (
-      onRedisError !== undefined &&
-      onRedisError !== 'allow' &&
-      onRedisError !== 'deny' &&
-      typeof (onRedisError as Partial<LocalKeyedLimiter> | null)?.tryAcquire !== 'function'
-    ) {
-      throw invalid('onRedisError', "'allow', 'deny' or a KeyedLimiter", onRedisError);
-    }
+    const onRedisError = checkErrorPolicy(options.onRedisError);
     this.#prefix = prefix;
     this.#capacity = capacity;
     this.#refillPerSecond = refillPerSecond;
     this.#capacityArg = String(capacity);
     this.#refillPerSecondArg = String(refillPerSecond);
-    this.#timeoutMs = timeoutMs;
-    this.#clock = checkClock(options.clock);
-    this.#policy = onRedisError ?? new KeyedLimiter({ capacity, refillPerSecond, clock: this.#clock });
-    this.#onError = onError;
+    const clock = checkClock(options.clock);
+    this.#clock = clock;
+    const failures = new FailurePolicy({
+      policy: onRedisError ?? new KeyedLimiter({ capacity, refillPerSecond, clock }),
+      capacity,
+      timeoutMs,
+      clock,
+      onError,
+    });
+    this.#failures = failures;
+    this.#transport = new RedisTransport(send, timeoutMs, clock, (error) => failures.fail(error));
     this.#onDeny = checkOnDeny(options.onDeny);
   }
 
@@ -205,7 +145,7 @@ export class RedisKeyedLimiter {
 
   /** Whether Redis answered the last command; while false, `onRedisError` decides. */
   get healthy(): boolean {
-    return this.#healthy;
+    return this.#failures.healthy;
   }
 
   /**
@@ -297,7 +237,7 @@ export class RedisKeyedLimiter {
       await sleep(this.#clock, waitMs, signal);
     } catch (reason) {
       // Sent before the rejection is seen, so this client's next command already sees it.
-      this.#giveBack(this.#prefix + key, String(cost));
+      this.#transport.giveBack(this.#call('reserve', key, String(cost)));
       throw reason;
     }
     this.#waited++;
@@ -314,9 +254,7 @@ export class RedisKeyedLimiter {
     finiteNumber('cost', cost, 0);
     if (cost > this.#capacity) return Infinity;
     const reply = await this.#request('peek', key, cost);
-    if (reply) return this.#waitMs(reply[1], cost);
-    const policy = this.#policy;
-    return policy === 'allow' ? 0 : policy === 'deny' ? this.#timeoutMs : policy.retryAfter(key, cost);
+    return reply ? this.#waitMs(reply[1], cost) : this.#failures.retryAfter(key, cost);
   }
 
   /**
@@ -327,9 +265,7 @@ export class RedisKeyedLimiter {
   async available(key: string): Promise<number> {
     stringKey(key);
     const reply = await this.#request('peek', key, 0);
-    if (reply) return Math.max(0, reply[1]);
-    const policy = this.#policy;
-    return policy === 'allow' ? this.#capacity : policy === 'deny' ? 0 : policy.available(key);
+    return reply ? Math.max(0, reply[1]) : this.#failures.available(key);
   }
 
   /**
@@ -341,7 +277,7 @@ export class RedisKeyedLimiter {
     stringKey(key);
     finiteNumber('amount', amount, 0);
     const reply = await this.#request('refund', key, amount);
-    if (!reply && typeof this.#policy === 'object') this.#policy.refund(key, amount);
+    if (!reply) this.#failures.local?.refund(key, amount);
   }
 
   /**
@@ -352,8 +288,10 @@ export class RedisKeyedLimiter {
    */
   async delete(key: string): Promise<boolean> {
     stringKey(key);
-    if (typeof this.#policy === 'object') this.#policy.delete(key);
-    const reply = await new Promise((resolve, reject) => this.#call(['DEL', this.#prefix + key], (error, value) => (error === undefined ? resolve(value) : reject(error))));
+    this.#failures.local?.delete(key);
+    const reply = await new Promise((resolve, reject) =>
+      this.#transport.command(['DEL', this.#prefix + key], (error, value) => (error === undefined ? resolve(value) : reject(error))),
+    );
     return Number(reply) === 1;
   }
 
@@ -364,8 +302,8 @@ export class RedisKeyedLimiter {
       denied: this.#denied,
       waited: this.#waited,
       waitedMsTotal: this.#waitedMsTotal,
-      failures: this.#failures,
-      fallbacks: this.#fallbacks,
+      failures: this.#failures.failures,
+      fallbacks: this.#failures.fallbacks,
     };
   }
 
@@ -383,14 +321,7 @@ export class RedisKeyedLimiter {
 
   /** What take and tryAcquire decide when Redis cannot. */
   #decideInstead(key: string, cost: number): Decision {
-    const policy = this.#policy;
-    const timeoutMs = this.#timeoutMs;
-    const decision =
-      policy === 'allow'
-        ? { granted: true, remaining: this.#capacity, retryAfterMs: 0, resetAfterMs: 0, limit: this.#capacity }
-        : policy === 'deny'
-          ? { granted: false, remaining: 0, retryAfterMs: timeoutMs, resetAfterMs: timeoutMs, limit: this.#capacity }
-          : policy.take(key, cost);
+    const decision = this.#failures.take(key, cost);
     if (decision.granted) this.#granted++;
     else this.#deny(key, cost, decision.retryAfterMs);
     return decision;
@@ -398,18 +329,7 @@ export class RedisKeyedLimiter {
 
   /** What acquire does when Redis cannot decide. */
   #acquireInstead(key: string, cost: number, options: AcquireOptions | undefined): Promise<void> {
-    const policy = this.#policy;
-    if (policy === 'allow') {
-      this.#granted++;
-      return Promise.resolve();
-    }
-    if (policy === 'deny') {
-      this.#deny(key, cost, this.#timeoutMs);
-      return Promise.reject(
-        new RateLimitError(this.#timeoutMs, `Redis is unavailable: refused by onRedisError 'deny', retry after ${this.#timeoutMs} ms`, { cause: this.#lastError }),
-      );
-    }
-    return policy.acquire(key, cost, options).then(
+    return this.#failures.acquire(key, cost, options).then(
       () => void this.#granted++,
       (reason: unknown) => {
         if (reason instanceof RateLimitError) this.#deny(key, cost, reason.retryAfterMs);
@@ -418,121 +338,43 @@ export class RedisKeyedLimiter {
     );
   }
 
+  /** The script call `operation` of `cost` tokens on `key`'s bucket. */
+  #call(operation: Operation, key: string, cost: string, maxWaitMs?: string): ScriptCall {
+    const argv = [this.#capacityArg, this.#refillPerSecondArg, cost];
+    if (maxWaitMs !== undefined) argv.push(maxWaitMs);
+    return { script: DECIDE, redisKey: this.#prefix + key, operation, argv };
+  }
+
   /**
    * Runs the script for one request. Resolves with its reply, or with undefined when Redis
    * failed or did not answer in time (the policy decides); rejects only with
    * `signal.reason`. A grant whose reply comes after its caller was answered otherwise
-   * (late, or aborted) is given back, so Redis never counts a request nobody acted on.
+   * (late, or aborted) is given back by the transport.
    */
   #request(operation: Operation, key: string, cost: number, maxWaitMs?: string, signal?: AbortSignal): Promise<Reply | undefined> | undefined {
-    if (!this.#healthy) {
-      this.#probe();
-      this.#fallbacks++;
+    const failures = this.#failures;
+    if (!failures.healthy) {
+      failures.probe((done) => this.#transport.command(['PING'], done));
+      failures.fallbacks++;
       return undefined;
     }
-    const args = this.#scriptArgs(operation, this.#prefix + key, String(cost));
-    if (maxWaitMs !== undefined) args.push(maxWaitMs);
     return new Promise<Reply | undefined>((resolve, reject) => {
-      let answered = false;
       const onAbort = () => {
-        answered = true;
+        inFlight.abandon();
         reject(signal!.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#call(args, (error, reply) => {
+      const inFlight = this.#transport.run(this.#call(operation, key, String(cost), maxWaitMs), (error, reply) => {
         signal?.removeEventListener('abort', onAbort);
-        if (answered) return this.#giveBackIfGranted(args, reply);
-        answered = true;
         try {
           if (error === undefined) return resolve(readReply(reply));
         } catch (unreadable) {
           error = unreadable;
         }
-        this.#fail(error);
-        this.#fallbacks++;
+        failures.fail(error);
+        failures.fallbacks++;
         resolve(undefined);
       });
-    });
-  }
-
-  /**
-   * Sends one command and calls `done` once: with its reply, its error, or a
-   * RedisTimeoutError when no reply came within `timeoutMs` — judged one timer turn later,
-   * so that a reply already received while the event loop was busy is not discarded. A
-   * grant that comes after the timeout is given back. An EVALSHA that Redis answers
-   * NOSCRIPT is sent once more as EVAL, which also caches the script.
-   */
-  #call(args: string[], done: (error: unknown, reply?: unknown) => void): void {
-    const clock = this.#clock;
-    let settled = false;
-    let timer = clock.setTimeout(() => {
-      timer = clock.setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        done(new RedisTimeoutError(this.#timeoutMs));
-      }, 1);
-    }, this.#timeoutMs);
-    const onReply = (reply: unknown) => {
-      if (settled) return this.#giveBackIfGranted(args, reply);
-      settled = true;
-      clock.clearTimeout(timer);
-      done(undefined, reply);
-    };
-    const onError = (error: unknown) => {
-      if (settled) return;
-      if (args[0] === 'EVALSHA' && isNoScript(error)) return send(['EVAL', DECIDE_SCRIPT, ...args.slice(2)]);
-      settled = true;
-      clock.clearTimeout(timer);
-      done(error ?? new Error('Redis command failed'));
-    };
-    const send = (command: string[]) => {
-      try {
-        this.#send(command).then(onReply, onError);
-      } catch (error) {
-        onError(error);
-      }
-    };
-    send(args);
-  }
-
-  /** The arguments of an EVALSHA of the script: `operation` of `cost` tokens on the Redis key `redisKey`. */
-  #scriptArgs(operation: Operation, redisKey: string, cost: string): string[] {
-    return ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', redisKey, operation, this.#capacityArg, this.#refillPerSecondArg, cost];
-  }
-
-  /** Gives back what the command `args` took, when it was a take or reserve that Redis granted but nobody acted on. */
-  #giveBackIfGranted(args: string[], reply: unknown): void {
-    if ((args[4] === 'take' || args[4] === 'reserve') && Array.isArray(reply) && Number(reply[0]) > 0) this.#giveBack(args[3]!, args[7]!);
-  }
-
-  /** Gives `cost` tokens back to the bucket at `redisKey`, not waiting for the answer. */
-  #giveBack(redisKey: string, cost: string): void {
-    this.#call(this.#scriptArgs('refund', redisKey, cost), (error) => error !== undefined && this.#fail(error));
-  }
-
-  #fail(error: unknown): void {
-    this.#failures++;
-    this.#healthy = false;
-    this.#lastError = error;
-    this.#nextProbeMs = -Infinity;
-    this.#onError?.(error);
-  }
-
-  /** Sends one PING at a time, at most once per `timeoutMs`, until Redis answers. */
-  #probe(): void {
-    const nowMs = this.#clock.now();
-    if (this.#probing || nowMs < this.#nextProbeMs) return;
-    this.#probing = true;
-    this.#nextProbeMs = nowMs + this.#timeoutMs;
-    this.#call(['PING'], (error) => {
-      this.#probing = false;
-      if (error === undefined) {
-        this.#healthy = true;
-        return;
-      }
-      this.#failures++;
-      this.#lastError = error;
-      this.#onError?.(error);
     });
   }
 }

@@ -1,3 +1,5 @@
+import type { LuaScript } from './redis-transport.js';
+
 /**
  * The one Lua script behind every Redis decision. It runs atomically on one key (so it
  * is safe on Redis Cluster), reads the time from the Redis server (`TIME`), never from
@@ -74,3 +76,32 @@ return { outcome, value }
 
 /** SHA-1 of DECIDE_SCRIPT, for EVALSHA; a test checks it against the script. */
 export const DECIDE_SCRIPT_SHA1 = '5dfe49d2a4167855fa4e281e8d4467e283f3c08f';
+
+/** The decision script, as the transport runs it. */
+export const DECIDE: LuaScript = { source: DECIDE_SCRIPT, sha1: DECIDE_SCRIPT_SHA1 };
+
+/** What one call of the script does to its bucket. */
+export type Operation = 'take' | 'reserve' | 'refund' | 'peek';
+
+/** What the script decided: refused, granted now, or granted after a wait (a reservation). */
+export const enum Outcome {
+  Refused = 0,
+  Granted = 1,
+  Reserved = 2,
+}
+
+/** The script's reply, read: the outcome and the bucket's tokens after it (negative while reservations are owed). */
+export type Reply = readonly [outcome: Outcome, tokens: number];
+
+/** Reads the script's reply; throws a TypeError when it is not one. */
+export function readReply(reply: unknown): Reply {
+  if (Array.isArray(reply) && reply.length === 2) {
+    const outcome = Number(reply[0]);
+    // The tokens, and after a write the rest of the stored state: "<tokens> <seconds> <microseconds>".
+    const text = String(reply[1]);
+    const space = text.indexOf(' ');
+    const tokens = Number(space === -1 ? text : text.slice(0, space));
+    if ((outcome === 0 || outcome === 1 || outcome === 2) && text !== '' && !Number.isNaN(tokens)) return [outcome, tokens];
+  }
+  throw new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`);
+}

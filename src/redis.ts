@@ -2,13 +2,8 @@
  * `fairbucket/redis`: one limit shared by every process through Redis, with your own
  * client (ioredis, node-redis, or any `sendCommand(args)`); no runtime dependency.
  */
-export {
-  type LocalKeyedLimiter,
-  RedisKeyedLimiter,
-  type RedisErrorPolicy,
-  type RedisKeyedLimiterOptions,
-  type RedisLimiterStats,
-} from './redis-keyed-limiter.js';
+export { RedisKeyedLimiter, type RedisKeyedLimiterOptions, type RedisLimiterStats } from './redis-keyed-limiter.js';
+export type { LocalKeyedLimiter, RedisErrorPolicy } from './redis-failure-policy.js';
 export type { RedisClientLike } from './redis-client.js';
 export { RedisTimeoutError } from './redis-timeout-error.js';
 export { RateLimitError } from './errors.js';
