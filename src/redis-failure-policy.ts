@@ -39,16 +39,45 @@ export function checkErrorPolicy(policy: unknown): RedisErrorPolicy | undefined 
 export interface FailurePolicyOptions {
   readonly policy: RedisErrorPolicy;
   readonly capacity: number;
-  /** What `'deny'` answers as the wait, in milliseconds; also the least time between two probes. */
+  /** What `'deny'` answers as the wait, in milliseconds; also the least time between two probes of a node. */
   readonly timeoutMs: number;
   readonly clock: Clock;
   readonly onError: ((error: unknown) => void) | undefined;
+  /** Names the node that serves a store key: health is kept per node. */
+  readonly nodeOf: (storeKey: string) => string;
+  /**
+   * Called when a node answers again, with what the local limiter granted on its keys while
+   * it was down, for the store to be charged with (then those local buckets are forgotten).
+   */
+  readonly onRecovered: (spent: ReadonlyMap<string, number>) => void;
+}
+
+/** Most keys whose local grants are remembered per node down, to charge the store with. */
+const MAX_CHARGED_KEYS = 10_000;
+
+/** A node that failed: what it failed with, and its probing. */
+export interface DownNode {
+  error: unknown;
+  /** A store key of this node, peeked to learn whether it answers. */
+  probeKey: string;
+  probing: boolean;
+  /** When the next probe may go. */
+  nextProbeMs: number;
+  /** Tokens the local limiter granted per key while the node was down. */
+  readonly spent: Map<string, number>;
 }
 
 /**
  * FailurePolicy is what a shared-store limiter does when its store fails, kept apart from
- * the store: it tracks whether the store answers, paces the probes that find out when it
- * answers again, and decides requests in the store's place by the `onRedisError` policy.
+ * the store and its transport:
+ * - health per node (a cluster's slot owner; a single Redis is one node): one failing
+ *   node sends only its own keys to the policy, and keys on the other nodes stay exact;
+ * - a probe to each failing node, one at a time, at most once per `timeoutMs`, until it
+ *   answers; only then do its keys go back to the store;
+ * - decisions in the store's place by the `onRedisError` policy; what a local limiter
+ *   granted meanwhile is handed back on recovery to be charged to the store, so that
+ *   going back and forth never lets a process admit more than the limit plus one capacity;
+ * - errors of one key's data, reported but never counted against a node.
  * It never talks to the store itself; the limiter hands it a way to probe.
  */
 export class FailurePolicy {
@@ -57,13 +86,12 @@ export class FailurePolicy {
   readonly #timeoutMs: number;
   readonly #clock: Clock;
   readonly #onError: ((error: unknown) => void) | undefined;
-  /** Whether the last command answered; while not, requests go to the policy and a probe goes. */
-  #healthy = true;
+  readonly #nodeOf: (storeKey: string) => string;
+  readonly #onRecovered: (spent: ReadonlyMap<string, number>) => void;
+  readonly #down = new Map<string, DownNode>();
+  /** The last failure, the `cause` of a refusal by `'deny'`. */
   #lastError: unknown;
-  #probing = false;
-  /** When the next probe may go; set by each failure. */
-  #nextProbeMs = 0;
-  /** Commands that failed or timed out. */
+  /** Commands that failed or timed out, and keys whose data could not be read. */
   failures = 0;
   /** Requests decided by the policy instead of the store. */
   fallbacks = 0;
@@ -74,11 +102,13 @@ export class FailurePolicy {
     this.#timeoutMs = options.timeoutMs;
     this.#clock = options.clock;
     this.#onError = options.onError;
+    this.#nodeOf = options.nodeOf;
+    this.#onRecovered = options.onRecovered;
   }
 
-  /** Whether the store answered the last command. */
+  /** Whether every node answered its last command. */
   get healthy(): boolean {
-    return this.#healthy;
+    return this.#down.size === 0;
   }
 
   /** The local limiter when the policy is one. */
@@ -86,66 +116,99 @@ export class FailurePolicy {
     return typeof this.#policy === 'object' ? this.#policy : undefined;
   }
 
-  /** Records a failed command: the store counts as down until a probe answers. */
-  fail(error: unknown): void {
+  /** The node serving `storeKey` when it is down, else undefined (at no cost while every node is up). */
+  downNodeOf(storeKey: string): DownNode | undefined {
+    return this.#down.size === 0 ? undefined : this.#down.get(this.#nodeOf(storeKey));
+  }
+
+  /** Records a failed command on `storeKey`: its node counts as down until a probe answers. */
+  fail(storeKey: string, error: unknown): void {
+    const node = this.#nodeOf(storeKey);
+    const down = this.#down.get(node);
+    if (down === undefined) this.#down.set(node, { error, probeKey: storeKey, probing: false, nextProbeMs: -Infinity, spent: new Map() });
+    else down.error = error;
+    this.report(error);
+  }
+
+  /** Reports an error that marks no node down: one key's data the store could not read. */
+  report(error: unknown): void {
     this.failures++;
-    this.#healthy = false;
     this.#lastError = error;
-    this.#nextProbeMs = -Infinity;
     this.#onError?.(error);
   }
 
   /**
-   * Sends one probe at a time, at most once per `timeoutMs`, through `probe`, which calls
-   * back with its error (undefined when the store answered).
+   * Probes `down`, one probe at a time, at most once per `timeoutMs`: `probe` is given a
+   * store key of that node and calls back with its error (undefined when the node answered).
    */
-  probe(probe: (done: (error: unknown) => void) => void): void {
+  probe(down: DownNode, probe: (storeKey: string, done: (error: unknown) => void) => void): void {
     const nowMs = this.#clock.now();
-    if (this.#probing || nowMs < this.#nextProbeMs) return;
-    this.#probing = true;
-    this.#nextProbeMs = nowMs + this.#timeoutMs;
-    probe((error) => {
-      this.#probing = false;
-      if (error === undefined) {
-        this.#healthy = true;
-        return;
-      }
-      this.failures++;
-      this.#lastError = error;
-      this.#onError?.(error);
+    if (down.probing || nowMs < down.nextProbeMs) return;
+    down.probing = true;
+    down.nextProbeMs = nowMs + this.#timeoutMs;
+    probe(down.probeKey, (error) => {
+      down.probing = false;
+      if (error !== undefined) return this.report(error);
+      for (const [node, entry] of this.#down) if (entry === down) this.#down.delete(node);
+      if (down.spent.size === 0) return;
+      this.#onRecovered(down.spent);
+      for (const key of down.spent.keys()) this.local?.delete(key);
     });
   }
 
-  /** What take and tryAcquire decide while the store cannot. */
-  take(key: string, cost: number): Decision {
+  /** Remembers that the local limiter granted `cost` on `key` while `down` was down. */
+  #spend(down: DownNode | undefined, key: string, cost: number): void {
+    if (down === undefined || cost === 0) return;
+    const spent = down.spent.get(key);
+    if (spent !== undefined) down.spent.set(key, spent + cost);
+    else if (down.spent.size < MAX_CHARGED_KEYS) down.spent.set(key, cost);
+  }
+
+  /** What take and tryAcquire decide while the store cannot; `down` is the key's node when it is down. */
+  take(key: string, cost: number, down: DownNode | undefined): Decision {
     const policy = this.#policy;
     const timeoutMs = this.#timeoutMs;
+    this.fallbacks++;
     if (policy === 'allow') return { granted: true, remaining: this.#capacity, retryAfterMs: 0, resetAfterMs: 0, limit: this.#capacity };
     if (policy === 'deny') return { granted: false, remaining: 0, retryAfterMs: timeoutMs, resetAfterMs: timeoutMs, limit: this.#capacity };
-    return policy.take(key, cost);
+    const decision = policy.take(key, cost);
+    if (decision.granted) this.#spend(down, key, cost);
+    return decision;
   }
 
   /** What acquire does while the store cannot decide: resolves when granted, rejects like acquire. */
-  acquire(key: string, cost: number, options: AcquireOptions | undefined): Promise<void> {
+  acquire(key: string, cost: number, options: AcquireOptions | undefined, down: DownNode | undefined): Promise<void> {
     const policy = this.#policy;
+    this.fallbacks++;
     if (policy === 'allow') return Promise.resolve();
     if (policy === 'deny') {
       return Promise.reject(
-        new RateLimitError(this.#timeoutMs, `Redis is unavailable: refused by onRedisError 'deny', retry after ${this.#timeoutMs} ms`, { cause: this.#lastError }),
+        new RateLimitError(this.#timeoutMs, `Redis is unavailable: refused by onRedisError 'deny', retry after ${this.#timeoutMs} ms`, { cause: down?.error ?? this.#lastError }),
       );
     }
-    return policy.acquire(key, cost, options);
+    return policy.acquire(key, cost, options).then(() => this.#spend(down, key, cost));
   }
 
   /** What retryAfter answers while the store cannot. */
   retryAfter(key: string, cost: number): number {
     const policy = this.#policy;
+    this.fallbacks++;
     return policy === 'allow' ? 0 : policy === 'deny' ? this.#timeoutMs : policy.retryAfter(key, cost);
   }
 
   /** What available answers while the store cannot. */
   available(key: string): number {
     const policy = this.#policy;
+    this.fallbacks++;
     return policy === 'allow' ? this.#capacity : policy === 'deny' ? 0 : policy.available(key);
+  }
+
+  /** Gives `amount` back to the local limiter, while the store cannot take it. */
+  refund(key: string, amount: number, down: DownNode | undefined): void {
+    this.fallbacks++;
+    this.local?.refund(key, amount);
+    if (down === undefined) return;
+    const spent = down.spent.get(key);
+    if (spent !== undefined) down.spent.set(key, Math.max(0, spent - amount));
   }
 }

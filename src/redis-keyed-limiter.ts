@@ -3,7 +3,8 @@ import type { Decision } from './decision.js';
 import { RateLimitError } from './errors.js';
 import { KeyedLimiter } from './keyed-limiter.js';
 import { type AcquireOptions, type Denial, type LimiterStats, admit, checkLimitOptions, checkOnDeny } from './options.js';
-import { type RedisClientLike, commandSender } from './redis-client.js';
+import { type RedisClientLike, redisDriver } from './redis-client.js';
+import { RedisDataError } from './redis-data-error.js';
 import { FailurePolicy, type RedisErrorPolicy, checkErrorPolicy } from './redis-failure-policy.js';
 import { DECIDE, type Operation, Outcome, type Reply, readReply } from './redis-script.js';
 import { RedisTransport, type ScriptCall } from './redis-transport.js';
@@ -103,7 +104,7 @@ export class RedisKeyedLimiter {
    */
   constructor(options: RedisKeyedLimiterOptions) {
     const [capacity, refillPerSecond] = checkLimitOptions(options);
-    const send = commandSender(options.redis);
+    const driver = redisDriver(options.redis);
     const { prefix = 'fairbucket:', timeoutMs = 500, onError } = options;
     if (typeof prefix !== 'string') throw invalid('prefix', 'a string', prefix);
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw invalid('timeoutMs', 'a whole number >= 1', timeoutMs, true);
@@ -122,9 +123,13 @@ export class RedisKeyedLimiter {
       timeoutMs,
       clock,
       onError,
+      nodeOf: driver.nodeOf,
+      onRecovered: (spent) => {
+        for (const [key, cost] of spent) this.#transport.run(this.#call('charge', key, String(cost)), (error) => error !== undefined && failures.report(error));
+      },
     });
     this.#failures = failures;
-    this.#transport = new RedisTransport(send, timeoutMs, clock, (error) => failures.fail(error));
+    this.#transport = new RedisTransport(driver, timeoutMs, clock, (error, redisKey) => failures.fail(redisKey, error));
     this.#onDeny = checkOnDeny(options.onDeny);
   }
 
@@ -277,7 +282,7 @@ export class RedisKeyedLimiter {
     stringKey(key);
     finiteNumber('amount', amount, 0);
     const reply = await this.#request('refund', key, amount);
-    if (!reply) this.#failures.local?.refund(key, amount);
+    if (!reply) this.#failures.refund(key, amount, this.#failures.downNodeOf(this.#prefix + key));
   }
 
   /**
@@ -289,8 +294,9 @@ export class RedisKeyedLimiter {
   async delete(key: string): Promise<boolean> {
     stringKey(key);
     this.#failures.local?.delete(key);
+    const redisKey = this.#prefix + key;
     const reply = await new Promise((resolve, reject) =>
-      this.#transport.command(['DEL', this.#prefix + key], (error, value) => (error === undefined ? resolve(value) : reject(error))),
+      this.#transport.command(['DEL', redisKey], redisKey, (error, value) => (error === undefined ? resolve(value) : reject(error))),
     );
     return Number(reply) === 1;
   }
@@ -321,7 +327,7 @@ export class RedisKeyedLimiter {
 
   /** What take and tryAcquire decide when Redis cannot. */
   #decideInstead(key: string, cost: number): Decision {
-    const decision = this.#failures.take(key, cost);
+    const decision = this.#failures.take(key, cost, this.#failures.downNodeOf(this.#prefix + key));
     if (decision.granted) this.#granted++;
     else this.#deny(key, cost, decision.retryAfterMs);
     return decision;
@@ -329,7 +335,7 @@ export class RedisKeyedLimiter {
 
   /** What acquire does when Redis cannot decide. */
   #acquireInstead(key: string, cost: number, options: AcquireOptions | undefined): Promise<void> {
-    return this.#failures.acquire(key, cost, options).then(
+    return this.#failures.acquire(key, cost, options, this.#failures.downNodeOf(this.#prefix + key)).then(
       () => void this.#granted++,
       (reason: unknown) => {
         if (reason instanceof RateLimitError) this.#deny(key, cost, reason.retryAfterMs);
@@ -342,20 +348,32 @@ export class RedisKeyedLimiter {
   #call(operation: Operation, key: string, cost: string, maxWaitMs?: string): ScriptCall {
     const argv = [this.#capacityArg, this.#refillPerSecondArg, cost];
     if (maxWaitMs !== undefined) argv.push(maxWaitMs);
-    return { script: DECIDE, redisKey: this.#prefix + key, operation, argv };
+    return { script: DECIDE, keys: [this.#prefix + key], operation, argv };
   }
 
   /**
-   * Runs the script for one request. Resolves with its reply, or with undefined when Redis
-   * failed or did not answer in time (the policy decides); rejects only with
-   * `signal.reason`. A grant whose reply comes after its caller was answered otherwise
-   * (late, or aborted) is given back by the transport.
+   * Runs the script for one request. Resolves with its reply, or with undefined when the
+   * policy must decide: the key's node is down (then a probe may go to it), failed or did
+   * not answer in time (then it is down), or the key holds no bucket (reported, and
+   * nothing is down). Rejects only with `signal.reason`. A grant whose reply comes after
+   * its caller was answered otherwise (late, or aborted) is given back by the transport.
    */
   #request(operation: Operation, key: string, cost: number, maxWaitMs?: string, signal?: AbortSignal): Promise<Reply | undefined> | undefined {
     const failures = this.#failures;
-    if (!failures.healthy) {
-      failures.probe((done) => this.#transport.command(['PING'], done));
-      failures.fallbacks++;
+    const redisKey = this.#prefix + key;
+    const down = failures.downNodeOf(redisKey);
+    if (down !== undefined) {
+      failures.probe(down, (probeKey, done) =>
+        this.#transport.run({ script: DECIDE, keys: [probeKey], operation: 'peek', argv: [this.#capacityArg, this.#refillPerSecondArg, '0'] }, (error, reply) => {
+          if (error !== undefined) return done(error);
+          try {
+            readReply(reply, probeKey);
+            done(undefined);
+          } catch (unreadable) {
+            done(unreadable instanceof RedisDataError ? undefined : unreadable);
+          }
+        }),
+      );
       return undefined;
     }
     return new Promise<Reply | undefined>((resolve, reject) => {
@@ -367,12 +385,12 @@ export class RedisKeyedLimiter {
       const inFlight = this.#transport.run(this.#call(operation, key, String(cost), maxWaitMs), (error, reply) => {
         signal?.removeEventListener('abort', onAbort);
         try {
-          if (error === undefined) return resolve(readReply(reply));
+          if (error === undefined) return resolve(readReply(reply, redisKey));
         } catch (unreadable) {
           error = unreadable;
         }
-        failures.fail(error);
-        failures.fallbacks++;
+        if (error instanceof RedisDataError) failures.report(error);
+        else failures.fail(redisKey, error);
         resolve(undefined);
       });
     });

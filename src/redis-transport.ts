@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import type { SendCommand } from './redis-client.js';
+import type { RedisDriver } from './redis-client.js';
 import { RedisTimeoutError } from './redis-timeout-error.js';
 
 /** A Lua script and its SHA-1, the name EVALSHA calls it by. */
@@ -9,14 +9,14 @@ export interface LuaScript {
 }
 
 /**
- * One call of a limiter script, by name: the script, the Redis key it decides on, the
- * operation (its first argument) and the arguments after it. A call whose operation
- * grants tokens (`take`, `reserve`) is undone by the same call with the operation
- * `refund`, which is how the transport gives back a grant nobody acted on.
+ * One call of a limiter script, by name: the script, the Redis keys it decides on (the
+ * first routes it), the operation (its first argument) and the arguments after it. A
+ * call whose operation grants tokens (`take`, `reserve`) is undone by the same call with
+ * the operation `refund`, which is how the transport gives back a grant nobody acted on.
  */
 export interface ScriptCall {
   readonly script: LuaScript;
-  readonly redisKey: string;
+  readonly keys: readonly string[];
   readonly operation: string;
   readonly argv: readonly string[];
 }
@@ -34,101 +34,185 @@ function isNoScript(error: unknown): boolean {
   return String((error as Error | undefined)?.message).startsWith('NOSCRIPT');
 }
 
-/** Whether the reply to `call` granted tokens, which a refund would give back. */
-function granted(call: ScriptCall, reply: unknown): boolean {
-  return (call.operation === 'take' || call.operation === 'reserve') && Array.isArray(reply) && Number(reply[0]) > 0;
+/** The EVALSHA command of `call`, or its EVAL when `whole`. */
+function commandOf(call: ScriptCall, whole: boolean): string[] {
+  const { keys, argv } = call;
+  const command = [whole ? 'EVAL' : 'EVALSHA', whole ? call.script.source : call.script.sha1, String(keys.length)];
+  for (const key of keys) command.push(key);
+  command.push(call.operation);
+  for (const arg of argv) command.push(arg);
+  return command;
 }
 
-/** The EVALSHA (or, with `source`, EVAL) command of `call`. */
-function commandOf(call: ScriptCall, source?: string): string[] {
-  return [source === undefined ? 'EVALSHA' : 'EVAL', source ?? call.script.sha1, '1', call.redisKey, call.operation, ...call.argv];
+/** A command in flight, from send to its one answer. */
+class Pending implements InFlight {
+  /** When it times out, on the transport's clock. */
+  readonly deadlineMs: number;
+  readonly key: string;
+  /** The call, kept while a late grant may still need giving back. */
+  call: ScriptCall | undefined;
+  done: Done | undefined;
+  /** Answered (by a reply, an error or the timeout) or abandoned: a later reply changes nothing but a give-back. */
+  settled = false;
+  /** Sent again after waiting for another command to load the script; a second NOSCRIPT then sends it whole. */
+  waitedForScript = false;
+
+  constructor(key: string, call: ScriptCall | undefined, done: Done, deadlineMs: number) {
+    this.key = key;
+    this.call = call;
+    this.done = done;
+    this.deadlineMs = deadlineMs;
+  }
+
+  abandon(): void {
+    this.settled = true;
+    this.done = undefined;
+  }
+
+  /** Answers the caller once. */
+  answer(error: unknown, reply?: unknown): void {
+    const done = this.done!;
+    this.settled = true;
+    this.done = undefined;
+    done(error, reply);
+  }
 }
 
 /**
- * RedisTransport sends a limiter's commands through a client and owns what a round trip
- * can go wrong with, so that the failure policy and the limiter above it see only a reply
- * or an error: the command timeout, a script Redis lost (NOSCRIPT), and a grant whose
- * reply came after its caller was answered otherwise, which it gives back to Redis.
+ * RedisTransport sends a limiter's commands through a client and owns what can go wrong
+ * with a round trip, so that the failure policy and the limiter above it see only a reply
+ * or an error:
+ * - the timeout: one timer for all commands in flight (not one per command), which
+ *   answers a command with a RedisTimeoutError one timer turn after its `timeoutMs` —
+ *   so that a reply received while the event loop was busy is not discarded;
+ * - a script Redis lost (NOSCRIPT): one command per node sends it whole (EVAL), the
+ *   others that met NOSCRIPT meanwhile wait for it and are sent again by SHA-1;
+ * - a grant whose reply came after its caller was answered otherwise (late, or aborted),
+ *   which it gives back to Redis.
  */
 export class RedisTransport {
-  readonly #send: SendCommand;
+  readonly #driver: RedisDriver;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
-  /** Told when a give-back fails, so the limiter can count the failure. */
-  readonly #onGiveBackError: (error: unknown) => void;
+  /** Told when a give-back fails, with the Redis key it was for. */
+  readonly #onGiveBackError: (error: unknown, key: string) => void;
+  /** Commands in order of deadline (sent in that order, with one timeoutMs); the answered ones are dropped at each sweep. */
+  #inFlight: Pending[] = [];
+  #timerArmed = false;
+  /** Per node and script: the commands waiting for the one EVAL loading it there. */
+  readonly #loading = new Map<string, Pending[]>();
 
-  constructor(send: SendCommand, timeoutMs: number, clock: Clock, onGiveBackError: (error: unknown) => void) {
-    this.#send = send;
+  constructor(driver: RedisDriver, timeoutMs: number, clock: Clock, onGiveBackError: (error: unknown, key: string) => void) {
+    this.#driver = driver;
     this.#timeoutMs = timeoutMs;
     this.#clock = clock;
     this.#onGiveBackError = onGiveBackError;
   }
 
-  /** Runs `call` as EVALSHA (EVAL when Redis lost the script); `done` is called once. */
+  /** Runs `call` as EVALSHA (loading the script when Redis lost it); `done` is called once. */
   run(call: ScriptCall, done: Done): InFlight {
-    let abandoned = false;
-    this.#command(commandOf(call), call, (error, reply) => {
-      if (abandoned) {
-        if (error === undefined) this.#giveBackIfGranted(call, reply);
-        return;
-      }
-      done(error, reply);
-    });
-    return { abandon: () => void (abandoned = true) };
+    const pending = this.#track(call.keys[0]!, call, done);
+    this.#send(pending, commandOf(call, false));
+    return pending;
   }
 
-  /** Sends `args` (a command without a script: DEL, PING); `done` is called once. */
-  command(args: string[], done: Done): void {
-    this.#command(args, undefined, done);
+  /** Sends `args`, a command on the Redis key `key` without a script (DEL); `done` is called once. */
+  command(args: string[], key: string, done: Done): void {
+    this.#send(this.#track(key, undefined, done), args);
   }
 
   /** Gives back, not waiting for the answer, what a granting `call` took. */
   giveBack(call: ScriptCall): void {
-    const refund: ScriptCall = { ...call, operation: 'refund' };
-    this.#command(commandOf(refund), refund, (error) => error !== undefined && this.#onGiveBackError(error));
+    const key = call.keys[0]!;
+    this.run({ script: call.script, keys: call.keys, operation: 'refund', argv: call.argv }, (error) => error !== undefined && this.#onGiveBackError(error, key));
   }
 
-  #giveBackIfGranted(call: ScriptCall, reply: unknown): void {
-    if (granted(call, reply)) this.giveBack(call);
+  #track(key: string, call: ScriptCall | undefined, done: Done): Pending {
+    const pending = new Pending(key, call, done, this.#clock.now() + this.#timeoutMs);
+    this.#inFlight.push(pending);
+    if (!this.#timerArmed) this.#arm();
+    return pending;
   }
 
-  /**
-   * Sends one command and calls `done` once: with its reply, its error, or a
-   * RedisTimeoutError when no reply came within `timeoutMs` — judged one timer turn later,
-   * so that a reply already received while the event loop was busy is not discarded. A
-   * grant that comes after the timeout is given back. An EVALSHA that Redis answers
-   * NOSCRIPT is sent once more as EVAL, which also caches the script.
-   */
-  #command(args: string[], call: ScriptCall | undefined, done: Done): void {
+  #send(pending: Pending, command: string[]): void {
+    try {
+      this.#driver.send(command, pending.key).then(
+        (reply) => this.#onReply(pending, reply),
+        (error: unknown) => this.#onError(pending, error),
+      );
+    } catch (error) {
+      this.#onError(pending, error);
+    }
+  }
+
+  #onReply(pending: Pending, reply: unknown): void {
+    if (!pending.settled) {
+      pending.call = undefined;
+      return pending.answer(undefined, reply);
+    }
+    const call = pending.call;
+    if (call !== undefined && (call.operation === 'take' || call.operation === 'reserve') && Array.isArray(reply) && Number(reply[0]) > 0) this.giveBack(call);
+  }
+
+  #onError(pending: Pending, error: unknown): void {
+    if (pending.settled) return;
+    const call = pending.call;
+    if (call !== undefined && isNoScript(error)) return this.#load(pending, call);
+    pending.answer(error ?? new Error('Redis command failed'));
+  }
+
+  /** Sends `call` whole when no other command is loading its script on its node, else waits for that one. */
+  #load(pending: Pending, call: ScriptCall): void {
+    const loadingKey = `${this.#driver.nodeOf(pending.key)} ${call.script.sha1}`;
+    const waiting = this.#loading.get(loadingKey);
+    if (waiting !== undefined && !pending.waitedForScript) {
+      pending.waitedForScript = true;
+      waiting.push(pending);
+      return;
+    }
+    const waiters: Pending[] = [];
+    this.#loading.set(loadingKey, waiters);
+    const resume = () => {
+      this.#loading.delete(loadingKey);
+      for (const waiter of waiters) if (!waiter.settled) this.#send(waiter, commandOf(waiter.call!, false));
+    };
+    try {
+      this.#driver.send(commandOf(call, true), pending.key).then(
+        (reply) => (resume(), this.#onReply(pending, reply)),
+        (error: unknown) => (resume(), this.#onError(pending, error)),
+      );
+    } catch (error) {
+      resume();
+      this.#onError(pending, error);
+    }
+  }
+
+  /** Arms the one timer for the oldest command not answered, if any. */
+  #arm(): void {
+    const inFlight = this.#inFlight;
+    let first = 0;
+    while (first < inFlight.length && inFlight[first]!.settled) first++;
+    if (first > 0) inFlight.splice(0, first);
+    if (inFlight.length === 0) return;
+    this.#timerArmed = true;
     const clock = this.#clock;
-    let settled = false;
-    let timer = clock.setTimeout(() => {
-      timer = clock.setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        done(new RedisTimeoutError(this.#timeoutMs));
-      }, 1);
-    }, this.#timeoutMs);
-    const onReply = (reply: unknown) => {
-      if (settled) return call && this.#giveBackIfGranted(call, reply);
-      settled = true;
-      clock.clearTimeout(timer);
-      done(undefined, reply);
-    };
-    const onError = (error: unknown) => {
-      if (settled) return;
-      if (call !== undefined && args[0] === 'EVALSHA' && isNoScript(error)) return send(commandOf(call, call.script.source));
-      settled = true;
-      clock.clearTimeout(timer);
-      done(error ?? new Error('Redis command failed'));
-    };
-    const send = (command: string[]) => {
-      try {
-        this.#send(command).then(onReply, onError);
-      } catch (error) {
-        onError(error);
-      }
-    };
-    send(args);
+    const delayMs = Math.max(1, Math.ceil(inFlight[0]!.deadlineMs - clock.now()));
+    clock.setTimeout(() => {
+      // The commands due now are judged one timer turn later: a reply already read but not yet delivered still counts.
+      const dueMs = clock.now();
+      clock.setTimeout(() => this.#expire(dueMs), 1);
+    }, delayMs);
+  }
+
+  /** Answers with a RedisTimeoutError every command still in flight whose deadline was at or before `dueMs`. */
+  #expire(dueMs: number): void {
+    const inFlight = this.#inFlight;
+    // Callers may send new commands from their callbacks: those join the end, with later deadlines.
+    for (const pending of inFlight) {
+      if (pending.deadlineMs > dueMs) break;
+      if (!pending.settled) pending.answer(new RedisTimeoutError(this.#timeoutMs));
+    }
+    this.#timerArmed = false;
+    this.#arm();
   }
 }

@@ -6,6 +6,7 @@ export { RedisKeyedLimiter, type RedisKeyedLimiterOptions, type RedisLimiterStat
 export type { LocalKeyedLimiter, RedisErrorPolicy } from './redis-failure-policy.js';
 export type { RedisClientLike } from './redis-client.js';
 export { RedisTimeoutError } from './redis-timeout-error.js';
+export { RedisDataError } from './redis-data-error.js';
 export { RateLimitError } from './errors.js';
 export type { AcquireOptions, Denial } from './options.js';
 export type { Decision } from './decision.js';

@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { KeyedLimiter, RateLimitError } from '../../src/index.js';
-import { RedisKeyedLimiter, type RedisKeyedLimiterOptions, RedisTimeoutError } from '../../src/redis.js';
+import { RedisDataError, RedisKeyedLimiter, type RedisKeyedLimiterOptions, RedisTimeoutError } from '../../src/redis.js';
 import { DECIDE_SCRIPT_SHA1 } from '../../src/redis-script.js';
 import { fakeClock } from '../support/fake-clock.js';
 import { flush, scriptedLimiter } from '../support/scripted-redis.js';
@@ -78,7 +78,7 @@ describe('RedisKeyedLimiter and its script (fake time, scripted replies)', () =>
       expect(await short).toBeGreaterThan(0);
     });
 
-    it.each([[[1]], [[3, '1']], [[-1, '1']], [['granted', '1']], [[1, '']], [[1, 'many']], [{ 0: 1, 1: '1', length: 2 }], [null]])(
+    it.each([[[1]], [[4, '1']], [[-1, '1']], [['granted', '1']], [[1, '']], [[1, 'many']], [{ 0: 1, 1: '1', length: 2 }], [null]])(
       'treats the reply %j as a failure',
       async (reply) => {
         const { client, limiter, errors } = setUp({ onRedisError: 'deny' });
@@ -88,6 +88,21 @@ describe('RedisKeyedLimiter and its script (fake time, scripted replies)', () =>
         expect(errors).toEqual([new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`)]);
       },
     );
+
+    it('answers a key holding no bucket by the policy, reports a RedisDataError, and marks nothing down', async () => {
+      const { client, limiter, errors } = setUp({ onRedisError: 'deny', prefix: 'p:' });
+      const answer = limiter.tryAcquire('a');
+      client.answer([3, 'WRONGTYPE Operation against a key holding the wrong kind of value']);
+      expect(await answer).toBe(false);
+      expect(errors).toEqual([new RedisDataError('p:a', 'WRONGTYPE Operation against a key holding the wrong kind of value')]);
+      expect(errors[0]).toMatchObject({ name: 'RedisDataError', key: 'p:a' });
+      expect(limiter.healthy).toBe(true);
+      const next = limiter.tryAcquire('b');
+      client.answer([1, '0']);
+      expect(await next).toBe(true);
+      expect(client.sent()).toEqual(['take 1', 'take 1']);
+      expect(limiter.stats()).toMatchObject({ failures: 1, fallbacks: 1 });
+    });
 
     it('treats a rejection without an error as a failure too', async () => {
       const { client, limiter, errors } = setUp({ onRedisError: 'deny' });
@@ -121,28 +136,59 @@ describe('RedisKeyedLimiter and its script (fake time, scripted replies)', () =>
       expect(getEventListeners(signal, 'abort')).toHaveLength(0);
       client.answer([0, '0']);
       await flush();
+      await fake.tickAsync(500);
       expect(armedTimers()).toBe(0);
+    });
+
+    it('arms one timer for every command in flight, not one per command, and none once nothing is in flight', async () => {
+      const { fake, client, limiter, armedTimers, delaysMs } = setUp({ timeoutMs: 100 });
+      const calls = [limiter.tryAcquire('a'), limiter.tryAcquire('b'), limiter.tryAcquire('c')];
+      expect(armedTimers()).toBe(1);
+      await fake.tickAsync(40);
+      calls.push(limiter.tryAcquire('d'));
+      expect(armedTimers()).toBe(1);
+      for (let i = 0; i < 4; i++) client.answer([1, '0']);
+      expect(await Promise.all(calls)).toEqual([true, true, true, true]);
+      await fake.tickAsync(101);
+      expect(armedTimers()).toBe(0);
+      expect(delaysMs).toEqual([100, 1]); // its timeout, then the one timer turn; nothing was left to time out
+    });
+
+    it('times out each command timeoutMs after it was sent, however many share the timer', async () => {
+      const { fake, limiter, errors } = setUp({ timeoutMs: 100, onRedisError: 'deny' });
+      const answers: boolean[] = [];
+      void limiter.tryAcquire('a').then((granted) => answers.push(granted));
+      await fake.tickAsync(60);
+      void limiter.tryAcquire('b').then((granted) => answers.push(granted)); // another key: sent, as nothing is down yet
+      await fake.tickAsync(41);
+      expect(answers).toEqual([false]);
+      await fake.tickAsync(59);
+      expect(answers).toEqual([false]);
+      await fake.tickAsync(1);
+      expect(answers).toEqual([false, false]);
+      expect(errors).toEqual([new RedisTimeoutError(100), new RedisTimeoutError(100)]);
     });
   });
 
   describe('while Redis fails', () => {
-    it('sends one PING at a time, and no other until timeoutMs has passed since the last', async () => {
+    it('sends one probe at a time, a peek of the failing key, and no other until timeoutMs has passed since the last', async () => {
       const { fake, client, limiter, errors } = setUp({ onRedisError: 'allow' });
       const first = limiter.tryAcquire('a');
       client.pending[0]!.reject(new Error('ECONNREFUSED'));
       await first;
-      const sent = () => client.pending.map(({ args }) => args[0]);
+      const sent = client.sent;
       await Promise.all([limiter.tryAcquire('a'), limiter.tryAcquire('a')]);
-      expect(sent()).toEqual(['EVALSHA', 'PING']); // the second call found a PING in flight
+      expect(sent()).toEqual(['take 1', 'peek 0']); // the second call found a probe in flight
+      expect(client.pending[1]!.args[3]).toBe('fairbucket:a');
       client.pending[1]!.reject(new Error('ECONNREFUSED'));
       await flush();
       expect(limiter.stats()).toMatchObject({ failures: 2, fallbacks: 3 });
       await fake.tickAsync(99);
       await limiter.tryAcquire('a');
-      expect(sent()).toEqual(['EVALSHA', 'PING']);
+      expect(sent()).toEqual(['take 1', 'peek 0']);
       await fake.tickAsync(1);
       await limiter.tryAcquire('a');
-      expect(sent()).toEqual(['EVALSHA', 'PING', 'PING']);
+      expect(sent()).toEqual(['take 1', 'peek 0', 'peek 0']);
       expect(errors.map(String)).toEqual(['Error: ECONNREFUSED', 'Error: ECONNREFUSED']);
     });
 
@@ -207,9 +253,11 @@ describe('RedisKeyedLimiter and its script (fake time, scripted replies)', () =>
       [{ timeoutMs: 0 }, RangeError, 'Expected `timeoutMs` to be a whole number >= 1, got `0` (number)'],
       [{ timeoutMs: '100' }, TypeError, 'Expected `timeoutMs` to be a whole number >= 1, got `"100"` (string)'],
       [{ onRedisError: null }, TypeError, "Expected `onRedisError` to be 'allow', 'deny' or a KeyedLimiter, got `null` (object)"],
-      [{ redis: null }, TypeError, 'Expected `redis` to be an ioredis or node-redis client, or an object with sendCommand(args), got `null` (object)'],
-      [{ redis: 'redis://127.0.0.1' }, TypeError, 'Expected `redis` to be an ioredis or node-redis client'],
-      [{ redis: Object.assign(async () => null, { sendCommand: async () => null }) }, TypeError, 'Expected `redis` to be an ioredis or node-redis client'],
+      [{ redis: null }, TypeError, 'Expected `redis` to be an ioredis client or Cluster (with call), a node-redis client (sendCommand(args)) or cluster (createCluster: sendCommand(firstKey, isReadonly, args)), or an object with sendCommand(args), got `null` (object)'],
+      [{ redis: 'redis://127.0.0.1' }, TypeError, 'Expected `redis` to be an ioredis client or Cluster'],
+      [{ redis: Object.assign(async () => null, { sendCommand: async () => null }) }, TypeError, 'Expected `redis` to be an ioredis client or Cluster'],
+      // node_redis 3: its sendCommand takes a callback and returns a boolean.
+      [{ redis: { sendCommand: (): boolean => true, send_command: (): boolean => true } }, TypeError, 'Expected `redis` to be an ioredis client or Cluster'],
     ])('throws on %o', (override, ErrorType, message) => {
       const create = () => new RedisKeyedLimiter({ redis, capacity: 1, refillPerSecond: 1, ...override } as unknown as RedisKeyedLimiterOptions);
       expect(create).toThrow(ErrorType);
