@@ -206,6 +206,11 @@ export class FailurePolicy {
   /** Gives `amount` back to the local limiter, while the store cannot take it. */
   refund(key: string, amount: number, down: DownNode | undefined): void {
     this.fallbacks++;
+    this.giveBack(key, amount, down);
+  }
+
+  /** Gives back to the local limiter what it granted in a decision that did not stand (not a request of its own). */
+  giveBack(key: string, amount: number, down: DownNode | undefined): void {
     this.local?.refund(key, amount);
     if (down === undefined) return;
     const spent = down.spent.get(key);

@@ -2,63 +2,40 @@ import { type Clock, checkClock } from './clock.js';
 import type { Decision } from './decision.js';
 import { RateLimitError } from './errors.js';
 import { KeyedLimiter } from './keyed-limiter.js';
+import { checkKnownOptions } from './known-options.js';
 import { type AcquireOptions, type Denial, type LimiterStats, admit, checkLimitOptions, checkOnDeny } from './options.js';
-import { type RedisClientLike, redisDriver } from './redis-client.js';
+import { type RedisDriver, redisDriver } from './redis-client.js';
+import type { RedisKeyedLimiterOptions, RedisLimiterStats } from './redis-keyed-limiter-options.js';
 import { RedisDataError } from './redis-data-error.js';
-import { FailurePolicy, type RedisErrorPolicy, checkErrorPolicy } from './redis-failure-policy.js';
-import { DECIDE, type Operation, Outcome, type Reply, readReply } from './redis-script.js';
+import { FailurePolicy, checkErrorPolicy } from './redis-failure-policy.js';
+import { DECIDE, type Operation, Outcome, type Reply, readReply, waitMs } from './redis-script.js';
 import { RedisTransport, type ScriptCall } from './redis-transport.js';
 import { sleep } from './sleep.js';
 import { finiteNumber, invalid, stringKey } from './validate.js';
 
-/**
- * Options of a RedisKeyedLimiter.
- * @example
- * ```ts
- * const options: RedisKeyedLimiterOptions = { redis: new Redis(), capacity: 10, refillPerSecond: 1, prefix: 'api:' };
- * ```
- */
-export interface RedisKeyedLimiterOptions {
-  /** Your connected client: ioredis, node-redis, or any object with `sendCommand(args)`. */
-  readonly redis: RedisClientLike;
-  /** Put before each key to name its Redis key. @default 'fairbucket:' */
-  readonly prefix?: string | undefined;
-  /** Most tokens each bucket holds: the largest burst, and the largest cost one call may take. A finite number > 0. */
+/** What the decisions over several limiters (redis-take-all.ts) use of one; not public API. */
+export interface LimiterInternals {
+  /** The client as it was passed. */
+  readonly client: unknown;
+  readonly driver: RedisDriver;
+  readonly transport: RedisTransport;
+  readonly failures: FailurePolicy;
+  readonly prefix: string;
   readonly capacity: number;
-  /** Tokens added to each bucket per second, continuously. A finite number >= 0; `0` makes the capacity a fixed quota. */
   readonly refillPerSecond: number;
-  /**
-   * Longest wait for a Redis reply, in milliseconds (a whole number >= 1); a later reply is
-   * a failure, handled by `onRedisError`.
-   * @default 500
-   */
-  readonly timeoutMs?: number | undefined;
-  /**
-   * What to do while Redis fails: `'allow'`, `'deny'`, or a local KeyedLimiter that decides
-   * in its place until Redis answers again.
-   * @default a local KeyedLimiter with the same capacity and refillPerSecond
-   */
-  readonly onRedisError?: RedisErrorPolicy | undefined;
-  /** Called with every Redis failure: the client's error, or a RedisTimeoutError. Keep it cheap. */
-  readonly onError?: ((error: unknown) => void) | undefined;
-  /** Called each time a request is refused, like the in-memory limiters' `onDeny`. */
-  readonly onDeny?: ((denial: Denial) => void) | undefined;
-  /** Timers for sleeping waiters and for `timeoutMs`; never used for decisions. @default defaultClock */
-  readonly clock?: Clock | undefined;
+  /** capacity and refillPerSecond as the scripts read them. */
+  readonly limitArgs: readonly [capacity: string, refillPerSecond: string];
+  /** Whether the node of `redisKey` is down (then a probe goes to it). */
+  isDown(redisKey: string): boolean;
+  /** Counts a decision of this limiter made with others (and tells onDeny of a refusal). */
+  count(key: string, cost: number, granted: boolean, retryAfterMs: number): void;
 }
 
-/**
- * Counters of a RedisKeyedLimiter in this process since it was created, from `stats()`.
- * @example
- * ```ts
- * const { failures, fallbacks } = limiter.stats();
- * ```
- */
-export interface RedisLimiterStats extends LimiterStats {
-  /** Redis commands that failed or timed out. */
-  readonly failures: number;
-  /** Requests decided by `onRedisError` instead of Redis. */
-  readonly fallbacks: number;
+const internals = new WeakMap<RedisKeyedLimiter, LimiterInternals>();
+
+/** Returns what the decisions over several limiters use of `limiter`, or undefined when it is none. */
+export function internalsOf(limiter: unknown): LimiterInternals | undefined {
+  return internals.get(limiter as RedisKeyedLimiter);
 }
 
 /**
@@ -99,11 +76,12 @@ export class RedisKeyedLimiter {
 
   /**
    * Creates a limiter on Redis; it sends nothing until the first request.
-   * @throws {TypeError} when `redis` is not a client, or an option has the wrong type.
+   * @throws {TypeError} when `redis` is not a client it can drive (the message lists those it can), an option has the wrong type, or an option's name is unknown.
    * @throws {RangeError} when `capacity` is not > 0, `refillPerSecond` is negative, a number is NaN or infinite, or `timeoutMs` is not a whole number >= 1.
    */
   constructor(options: RedisKeyedLimiterOptions) {
     const [capacity, refillPerSecond] = checkLimitOptions(options);
+    checkKnownOptions(options, ['redis', 'prefix', 'capacity', 'refillPerSecond', 'timeoutMs', 'onRedisError', 'onError', 'onDeny', 'clock']);
     const driver = redisDriver(options.redis);
     const { prefix = 'fairbucket:', timeoutMs = 500, onError } = options;
     if (typeof prefix !== 'string') throw invalid('prefix', 'a string', prefix);
@@ -131,6 +109,18 @@ export class RedisKeyedLimiter {
     this.#failures = failures;
     this.#transport = new RedisTransport(driver, timeoutMs, clock, (error, redisKey) => failures.fail(redisKey, error));
     this.#onDeny = checkOnDeny(options.onDeny);
+    internals.set(this, {
+      client: options.redis,
+      driver,
+      transport: this.#transport,
+      failures,
+      prefix,
+      capacity,
+      refillPerSecond,
+      limitArgs: [this.#capacityArg, this.#refillPerSecondArg],
+      isDown: (redisKey) => this.#isDown(redisKey),
+      count: (key, cost, granted, retryAfterMs) => (granted ? void this.#granted++ : this.#deny(key, cost, retryAfterMs)),
+    });
   }
 
   /** Most tokens each bucket holds. */
@@ -313,11 +303,8 @@ export class RedisKeyedLimiter {
     };
   }
 
-  /** Milliseconds until a bucket holding `tokens` holds `cost`: the script's own test, within a few ulps. */
   #waitMs(tokens: number, cost: number): number {
-    if (tokens + (this.#capacity + Math.abs(tokens) + cost) * 3.5e-15 >= cost) return 0;
-    // Infinity when nothing refills (a positive number divided by 0).
-    return ((cost - tokens) * 1000) / this.#refillPerSecond;
+    return waitMs(tokens, cost, this.#capacity, this.#refillPerSecond);
   }
 
   #deny(key: string, cost: number, retryAfterMs: number): void {
@@ -351,6 +338,25 @@ export class RedisKeyedLimiter {
     return { script: DECIDE, keys: [this.#prefix + key], operation, argv };
   }
 
+  /** Whether the node of `redisKey` is down; when it is, a probe goes to it (paced by the policy). */
+  #isDown(redisKey: string): boolean {
+    const down = this.#failures.downNodeOf(redisKey);
+    if (down === undefined) return false;
+    const peek = (probeKey: string): ScriptCall => ({ script: DECIDE, keys: [probeKey], operation: 'peek', argv: [this.#capacityArg, this.#refillPerSecondArg, '0'] });
+    this.#failures.probe(down, (probeKey, done) =>
+      this.#transport.run(peek(probeKey), (error, reply) => {
+        if (error !== undefined) return done(error);
+        try {
+          readReply(reply, probeKey);
+          done(undefined);
+        } catch (unreadable) {
+          done(unreadable instanceof RedisDataError ? undefined : unreadable);
+        }
+      }),
+    );
+    return true;
+  }
+
   /**
    * Runs the script for one request. Resolves with its reply, or with undefined when the
    * policy must decide: the key's node is down (then a probe may go to it), failed or did
@@ -361,21 +367,7 @@ export class RedisKeyedLimiter {
   #request(operation: Operation, key: string, cost: number, maxWaitMs?: string, signal?: AbortSignal): Promise<Reply | undefined> | undefined {
     const failures = this.#failures;
     const redisKey = this.#prefix + key;
-    const down = failures.downNodeOf(redisKey);
-    if (down !== undefined) {
-      failures.probe(down, (probeKey, done) =>
-        this.#transport.run({ script: DECIDE, keys: [probeKey], operation: 'peek', argv: [this.#capacityArg, this.#refillPerSecondArg, '0'] }, (error, reply) => {
-          if (error !== undefined) return done(error);
-          try {
-            readReply(reply, probeKey);
-            done(undefined);
-          } catch (unreadable) {
-            done(unreadable instanceof RedisDataError ? undefined : unreadable);
-          }
-        }),
-      );
-      return undefined;
-    }
+    if (this.#isDown(redisKey)) return undefined;
     return new Promise<Reply | undefined>((resolve, reject) => {
       const onAbort = () => {
         inFlight.abandon();

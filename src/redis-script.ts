@@ -14,10 +14,10 @@ local tokens = capacity
 local otherCapacity, otherRate
 local state = redis.pcall('GET', key)
 if state then
-  if type(state) == 'table' then return { 3, state.err } end
+  if type(state) == 'table' then return { 3, state.err, key } end
   local stored, seconds, micros, writerCapacity, writerRate = string.match(state, '^(%S+) (%d+) (%d+) ?(%S*) ?(%S*)$')
   stored = tonumber(stored)
-  if not stored then return { 3, 'not a fairbucket bucket: ' .. key } end
+  if not stored then return { 3, 'not a string this script wrote', key } end
   tokens = stored + ((time[1] - seconds) * 1000000 + (time[2] - micros)) * rate / 1000000
   if tokens < stored then tokens = stored end
   if tokens > capacity then tokens = capacity end
@@ -163,10 +163,10 @@ return reply
 `;
 
 /** SHA-1 of DECIDE_SCRIPT, for EVALSHA; a test checks it against the script. */
-export const DECIDE_SCRIPT_SHA1 = 'bf89596a36017beeef066520ff706b2168039efa';
+export const DECIDE_SCRIPT_SHA1 = 'd1c0781feda2106287b6559a8e27342edd91f4b2';
 
 /** SHA-1 of DECIDE_ALL_SCRIPT; a test checks it against the script. */
-export const DECIDE_ALL_SCRIPT_SHA1 = 'd5bee2403ac197aa54a674bb75b715abfdfb6e01';
+export const DECIDE_ALL_SCRIPT_SHA1 = '57cbd4d4fa419891484d550429401f4f00b52541';
 
 /** The decision script, as the transport runs it. */
 export const DECIDE: LuaScript = { source: DECIDE_SCRIPT, sha1: DECIDE_SCRIPT_SHA1 };
@@ -188,6 +188,16 @@ export const enum Outcome {
 /** The script's reply, read: the outcome and the bucket's tokens after it (negative while reservations are owed). */
 export type Reply = readonly [outcome: Outcome, tokens: number];
 
+/**
+ * Returns the milliseconds until a bucket of `capacity` refilling `refillPerSecond` that
+ * holds `tokens` holds `cost`: the script's own test, within a few ulps. 0 means now;
+ * Infinity when nothing refills.
+ */
+export function waitMs(tokens: number, cost: number, capacity: number, refillPerSecond: number): number {
+  if (tokens + (capacity + Math.abs(tokens) + cost) * 3.5e-15 >= cost) return 0;
+  return ((cost - tokens) * 1000) / refillPerSecond;
+}
+
 /** The tokens at the start of a reply's figure ("<tokens>", or after a write the whole state); NaN when there are none. */
 export function tokensOf(figure: unknown): number {
   const text = String(figure);
@@ -201,9 +211,9 @@ export function tokensOf(figure: unknown): number {
  * @throws {TypeError} when the reply is not one of the script's.
  */
 export function readReply(reply: unknown, key: string): Reply {
+  if (Array.isArray(reply) && Number(reply[0]) === Outcome.NotABucket) throw new RedisDataError(key, String(reply[1]));
   if (Array.isArray(reply) && reply.length === 2) {
     const outcome = Number(reply[0]);
-    if (outcome === Outcome.NotABucket) throw new RedisDataError(key, String(reply[1]));
     const tokens = tokensOf(reply[1]);
     if ((outcome === 0 || outcome === 1 || outcome === 2) && !Number.isNaN(tokens)) return [outcome, tokens];
   }

@@ -227,6 +227,7 @@ describe('RedisKeyedLimiter options', () => {
     [{ redis, refillPerSecond: -1 }, RangeError, 'Expected `refillPerSecond` to be a finite number >= 0, got `-1` (number)'],
     [{ redis, timeoutMs: 0.5 }, RangeError, 'Expected `timeoutMs` to be a whole number >= 1, got `0.5` (number)'],
     [{ redis, prefix: 1 }, TypeError, 'Expected `prefix` to be a string, got `1` (number)'],
+    [{ redis, timeout: 100 }, TypeError, 'Unknown option `timeout` (did you mean `timeoutMs`?)'],
     [{ redis, onRedisError: 'ignore' }, TypeError, "Expected `onRedisError` to be 'allow', 'deny' or a KeyedLimiter, got `\"ignore\"` (string)"],
     [{ redis, onError: 'log' }, TypeError, 'Expected `onError` to be a function, got `"log"` (string)'],
   ])('throws on %o', (override, ErrorType, message) => {

@@ -182,7 +182,7 @@ describe.runIf(redisUrl).each(Object.keys(clientKinds))('RedisKeyedLimiter throu
       expect(errors).toHaveLength(2);
       expect(errors[0]).toBeInstanceOf(RedisDataError);
       expect(errors[0]).toMatchObject({ key: `${prefix}list`, message: expect.stringMatching(/WRONGTYPE/) });
-      expect(errors[1]).toMatchObject({ key: `${prefix}text`, message: expect.stringMatching(/not a fairbucket bucket/) });
+      expect(errors[1]).toMatchObject({ key: `${prefix}text`, message: expect.stringMatching(/does not hold a bucket: not a string this script wrote/) });
       expect(perUser.stats()).toMatchObject({ granted: 1, denied: 3, failures: 2, fallbacks: 2 });
     });
 
