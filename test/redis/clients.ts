@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
+import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster } from 'redis';
 import { inject } from 'vitest';
 import type { RedisClientLike } from '../../src/redis.js';
 import { RespClient } from '../support/resp-client.js';
@@ -40,3 +40,19 @@ export const clientKinds: Record<string, (url?: string) => Promise<TestClient>> 
 export function uniqueKey(name: string): string {
   return `${name}:${process.pid}:${Math.random().toString(36).slice(2)}`;
 }
+
+/** The two cluster clients a user may pass, connected to a cluster's seeds, as they are. */
+export const clusterClientKinds: Record<string, (seeds: readonly { host: string; port: number }[]) => Promise<TestClient>> = {
+  'ioredis Cluster': async (seeds) => {
+    const redis = new Cluster([...seeds]);
+    redis.on('error', () => {});
+    await new Promise((resolve) => redis.once('ready', resolve));
+    return { redis, close: async () => redis.disconnect() };
+  },
+  'node-redis createCluster': async (seeds) => {
+    const redis = createCluster({ rootNodes: seeds.map(({ host, port }) => ({ url: `redis://${host}:${port}` })) });
+    redis.on('error', () => {});
+    await redis.connect();
+    return { redis, close: async () => void (await redis.close()) };
+  },
+};
