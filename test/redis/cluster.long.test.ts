@@ -143,7 +143,7 @@ describe.runIf(redisServerBinary).each(Object.keys(clusterClientKinds))('RedisKe
     for (let i = 0; i < 100 && !limiter.healthy; i++) await pause(50);
     await pause(500);
     running = false;
-    const [onDead, ...onLive] = await Promise.all(runs);
+    const [onDead, ...onLive] = (await Promise.all(runs)) as [Awaited<(typeof runs)[0]>, ...Awaited<(typeof runs)[0]>[]];
     const elapsedSeconds = (performance.now() - startMs) / 1000;
     const bound = capacity + refillPerSecond * elapsedSeconds;
     for (const [index, result] of onLive.entries()) {
