@@ -57,6 +57,7 @@ const MAX_CHARGED_KEYS = 10_000;
 
 /** A node that failed: what it failed with, and its probing. */
 export interface DownNode {
+  readonly node: string;
   error: unknown;
   /** A store key of this node, peeked to learn whether it answers. */
   probeKey: string;
@@ -125,7 +126,7 @@ export class FailurePolicy {
   fail(storeKey: string, error: unknown): void {
     const node = this.#nodeOf(storeKey);
     const down = this.#down.get(node);
-    if (down === undefined) this.#down.set(node, { error, probeKey: storeKey, probing: false, nextProbeMs: -Infinity, spent: new Map() });
+    if (down === undefined) this.#down.set(node, { node, error, probeKey: storeKey, probing: false, nextProbeMs: -Infinity, spent: new Map() });
     else down.error = error;
     this.report(error);
   }
@@ -149,10 +150,11 @@ export class FailurePolicy {
     probe(down.probeKey, (error) => {
       down.probing = false;
       if (error !== undefined) return this.report(error);
-      for (const [node, entry] of this.#down) if (entry === down) this.#down.delete(node);
+      this.#down.delete(down.node);
       if (down.spent.size === 0) return;
       this.#onRecovered(down.spent);
-      for (const key of down.spent.keys()) this.local?.delete(key);
+      // Only a local limiter grants what is spent.
+      for (const key of down.spent.keys()) (this.#policy as LocalKeyedLimiter).delete(key);
     });
   }
 

@@ -61,6 +61,12 @@ describe.runIf(redisServerBinary).each(Object.keys(clusterClientKinds))('RedisKe
   const create = (options: Partial<RedisKeyedLimiterOptions> = {}) =>
     new RedisKeyedLimiter({ redis: client.redis, capacity: 3, refillPerSecond: 0, prefix: `${uniqueKey('c')}:`, onRedisError: 'deny', ...options });
 
+  it("computes every key's hash slot as Redis does (CLUSTER KEYSLOT), tags and Unicode included", async () => {
+    const keys = ['', '{}}', 'foo{}{bar}', 'foo{{bar}}zap', '{bar', 'a{b}c{d}', 'ключ{标签}🔑', '\uD800x'];
+    for (let index = 0; index < 100; index++) keys.push(`${Math.random().toString(36).slice(2, 5)}{${Math.random().toString(36).slice(7)}}${'{}'.repeat(index % 3)}`);
+    for (const key of keys) expect(hashSlot(key), JSON.stringify(key)).toBe(Number(await ask(cluster.nodes[0]!, ['CLUSTER', 'KEYSLOT', key])));
+  });
+
   it('decides exactly on keys spread over every master', async () => {
     const limiter = create();
     const keys = await Promise.all(cluster.nodes.map((node, index) => keyOn(cluster, node, limiter.prefix, `n${index}-`)));

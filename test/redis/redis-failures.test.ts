@@ -157,6 +157,69 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     expect(limiter.stats()).toMatchObject({ granted: 3, denied: 1, fallbacks: 8 });
   });
 
+  it('charges Redis, once its node answers, with what the local limiter granted meanwhile, then forgets those local buckets', async () => {
+    const { fake, clock } = fakeClock();
+    const client = scriptedClient();
+    const local = new KeyedLimiter({ capacity: 5, refillPerSecond: 0, clock });
+    const limiter = new RedisKeyedLimiter({ redis: client.redis, capacity: 5, refillPerSecond: 0, timeoutMs: 100, clock, onRedisError: local });
+    const first = limiter.tryAcquire('u', 2);
+    await fake.tickAsync(101);
+    expect(await first).toBe(true); // locally
+    expect(await limiter.tryAcquire('u', 1)).toBe(true);
+    await limiter.refund('u', 0.5);
+    await limiter.acquire('v');
+    expect(await limiter.tryAcquire('w', 0)).toBe(true); // nothing spent, nothing to charge
+    expect(client.sent()).toEqual(['take 2', 'peek 0']);
+    client.pending[1]!.resolve(reply(0, 5));
+    await flush();
+    expect(limiter.healthy).toBe(true);
+    expect(client.sent().slice(2).sort()).toEqual(['charge 1', 'charge 2.5']);
+    expect([local.available('u'), local.available('v')]).toEqual([5, 5]);
+  });
+
+  it('remembers the local grants of at most 10,000 keys per node down', async () => {
+    const { fake, clock } = fakeClock();
+    const client = scriptedClient();
+    const limiter = new RedisKeyedLimiter({ redis: client.redis, capacity: 5, refillPerSecond: 0, timeoutMs: 100, clock });
+    const first = limiter.tryAcquire('k0');
+    await fake.tickAsync(101);
+    expect(await first).toBe(true);
+    for (let index = 1; index <= 10_000; index++) await limiter.tryAcquire(`k${index}`);
+    client.pending[1]!.resolve(reply(0, 5)); // the probe
+    await flush();
+    expect(client.pending.filter(({ args }) => args[4] === 'charge')).toHaveLength(10_000);
+  });
+
+  it('keeps a node down while its probe gets a reply it cannot read', async () => {
+    const { fake, client, limiter, errors } = setUp({ onRedisError: 'deny' });
+    const first = limiter.tryAcquire('u');
+    await fake.tickAsync(101);
+    await first;
+    await limiter.tryAcquire('u');
+    client.pending[1]!.resolve('PONG');
+    await flush();
+    expect(limiter.healthy).toBe(false);
+    expect(errors.map(String)).toEqual(['RedisTimeoutError: Redis did not answer within 100 ms', 'TypeError: Unexpected reply from the Redis script: PONG']);
+  });
+
+  it('answers by the policy when the client throws as it sends the script whole after NOSCRIPT', async () => {
+    const errors: unknown[] = [];
+    const limiter = new RedisKeyedLimiter({
+      redis: {
+        sendCommand: (args: string[]) => {
+          if (args[0] === 'EVAL') throw new Error('socket closed');
+          return Promise.reject(new Error('NOSCRIPT No matching script'));
+        },
+      },
+      capacity: 1,
+      refillPerSecond: 1,
+      onRedisError: 'deny',
+      onError: (error) => errors.push(error),
+    });
+    expect(await limiter.tryAcquire('u')).toBe(false);
+    expect(errors.map(String)).toEqual(['Error: socket closed']);
+  });
+
   it('uses a local KeyedLimiter of the same limits when no policy is given', async () => {
     const { fake, limiter } = setUp();
     const first = limiter.tryAcquire('u', 2);

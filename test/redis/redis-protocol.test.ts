@@ -113,6 +113,39 @@ describe('RedisKeyedLimiter and its script (fake time, scripted replies)', () =>
     });
   });
 
+  describe('when Redis lost the script (NOSCRIPT)', () => {
+    it('sends it whole once per node; the other calls wait for that EVAL and go by SHA-1 again', async () => {
+      const { client, limiter } = setUp({ capacity: 5 });
+      const names = () => client.pending.map(({ args }) => args[0]);
+      const calls = [limiter.tryAcquire('a'), limiter.tryAcquire('b'), limiter.tryAcquire('c')];
+      for (const command of client.pending.slice(0, 3)) command.reject(new Error('NOSCRIPT No matching script. Please use EVAL.'));
+      await flush();
+      expect(names()).toEqual(['EVALSHA', 'EVALSHA', 'EVALSHA', 'EVAL']);
+      client.pending[3]!.resolve([1, '4']);
+      await flush();
+      expect(names()).toEqual(['EVALSHA', 'EVALSHA', 'EVALSHA', 'EVAL', 'EVALSHA', 'EVALSHA']);
+      client.pending[4]!.resolve([1, '4']);
+      client.pending[5]!.resolve([1, '4']);
+      expect(await Promise.all(calls)).toEqual([true, true, true]);
+      expect(limiter.stats()).toMatchObject({ failures: 0, fallbacks: 0 });
+    });
+
+    it('sends it whole itself when NOSCRIPT comes again after waiting (the EVAL failed)', async () => {
+      const { client, limiter } = setUp({ capacity: 5, onRedisError: 'deny' });
+      const names = () => client.pending.map(({ args }) => args[0]);
+      const calls = [limiter.tryAcquire('a'), limiter.tryAcquire('b')];
+      for (const command of client.pending.slice(0, 2)) command.reject(new Error('NOSCRIPT'));
+      await flush();
+      client.pending[2]!.reject(new Error('OOM command not allowed'));
+      await flush();
+      client.pending[3]!.reject(new Error('NOSCRIPT'));
+      await flush();
+      expect(names()).toEqual(['EVALSHA', 'EVALSHA', 'EVAL', 'EVALSHA', 'EVAL']);
+      client.pending[4]!.resolve([1, '4']);
+      expect(await Promise.all(calls)).toEqual([false, true]);
+    });
+  });
+
   describe('listeners and timers', () => {
     it('leaves no abort listener behind: granted at once, after sleeping, or aborted in flight', async () => {
       const { fake, client, limiter, armedTimers } = setUp();

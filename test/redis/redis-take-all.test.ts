@@ -109,6 +109,17 @@ describe('takeAll and tryAcquireAll (scripted replies)', () => {
     await expect(rejection).rejects.toThrow(message);
   });
 
+  it('requires the keys of one decision to share a hash slot when the client is a cluster', async () => {
+    const cluster = { isCluster: true, call: async () => [1, '0', '0'] };
+    const a = limiter({ redis: cluster, prefix: 'a:' });
+    const b = limiter({ redis: cluster, prefix: 'b:' });
+    await expect(takeAll([[a, 'x'], [b, 'y']])).rejects.toThrow(
+      "Expected `the hash slot of entries[1]` to be 14746, the slot of entries[0] (the keys of one decision in a Redis Cluster need one {hash tag}, like '{user:42}:second'), got `12523` (number)",
+    );
+    await expect(takeAll([[a, 'x'], [b, 'y']])).rejects.toThrow(RangeError);
+    expect(await tryAcquireAll([[a, '{x}'], [b, '{x}']])).toBe(true);
+  });
+
   it('decides by the local limiters, all or nothing, while Redis does not answer, and charges Redis with their grants once it does', async () => {
     const { fake, clock } = fakeClock();
     const client = scriptedClient();
