@@ -2,10 +2,11 @@ import type { Clock } from './clock.js';
 import type { RedisDriver } from './redis-client.js';
 import { RedisTimeoutError } from './redis-timeout-error.js';
 
-/** A Lua script and its SHA-1, the name EVALSHA calls it by. */
+/** A Lua script, its SHA-1 (the name EVALSHA calls it by), and how to tell a reply that granted tokens. */
 export interface LuaScript {
   readonly source: string;
   readonly sha1: string;
+  granted(reply: unknown): boolean;
 }
 
 /**
@@ -56,8 +57,13 @@ class Pending implements InFlight {
   settled = false;
   /** Sent again after waiting for another command to load the script; a second NOSCRIPT then sends it whole. */
   waitedForScript = false;
+  /** Neighbours in the transport's list of commands not answered yet, oldest first. */
+  previous: Pending | undefined = undefined;
+  next: Pending | undefined = undefined;
+  readonly #transport: RedisTransport;
 
-  constructor(key: string, call: ScriptCall | undefined, done: Done, deadlineMs: number) {
+  constructor(transport: RedisTransport, key: string, call: ScriptCall | undefined, done: Done, deadlineMs: number) {
+    this.#transport = transport;
     this.key = key;
     this.call = call;
     this.done = done;
@@ -67,13 +73,13 @@ class Pending implements InFlight {
   abandon(): void {
     this.settled = true;
     this.done = undefined;
+    this.#transport.unlink(this);
   }
 
   /** Answers the caller once. */
   answer(error: unknown, reply?: unknown): void {
     const done = this.done!;
-    this.settled = true;
-    this.done = undefined;
+    this.abandon();
     done(error, reply);
   }
 }
@@ -96,8 +102,14 @@ export class RedisTransport {
   readonly #clock: Clock;
   /** Told when a give-back fails, with the Redis key it was for. */
   readonly #onGiveBackError: (error: unknown, key: string) => void;
-  /** Commands in order of deadline (sent in that order, with one timeoutMs); the answered ones are dropped at each sweep. */
-  #inFlight: Pending[] = [];
+  /**
+   * The commands not answered yet, in order of deadline (they are sent in that order, with
+   * one timeoutMs): a list each leaves the moment it is answered, so that nothing answered
+   * is kept (keeping them until the next sweep cost more in garbage collection than the
+   * rest of a decision, measured).
+   */
+  #oldest: Pending | undefined = undefined;
+  #newest: Pending | undefined = undefined;
   #timerArmed = false;
   /** Per node and script: the commands waiting for the one EVAL loading it there. */
   readonly #loading = new Map<string, Pending[]>();
@@ -128,10 +140,27 @@ export class RedisTransport {
   }
 
   #track(key: string, call: ScriptCall | undefined, done: Done): Pending {
-    const pending = new Pending(key, call, done, this.#clock.now() + this.#timeoutMs);
-    this.#inFlight.push(pending);
+    const pending = new Pending(this, key, call, done, this.#clock.now() + this.#timeoutMs);
+    const newest = this.#newest;
+    if (newest === undefined) this.#oldest = pending;
+    else {
+      newest.next = pending;
+      pending.previous = newest;
+    }
+    this.#newest = pending;
     if (!this.#timerArmed) this.#arm();
     return pending;
+  }
+
+  /** Takes `pending` out of the list of commands not answered yet (when it is in it). */
+  unlink(pending: Pending): void {
+    const { previous, next } = pending;
+    if (previous !== undefined) previous.next = next;
+    else if (this.#oldest === pending) this.#oldest = next;
+    else return;
+    if (next !== undefined) next.previous = previous;
+    else this.#newest = previous;
+    pending.previous = pending.next = undefined;
   }
 
   #send(pending: Pending, command: string[]): void {
@@ -151,7 +180,7 @@ export class RedisTransport {
       return pending.answer(undefined, reply);
     }
     const call = pending.call;
-    if (call !== undefined && (call.operation === 'take' || call.operation === 'reserve') && Array.isArray(reply) && Number(reply[0]) > 0) this.giveBack(call);
+    if (call !== undefined && (call.operation === 'take' || call.operation === 'reserve') && call.script.granted(reply)) this.giveBack(call);
   }
 
   #onError(pending: Pending, error: unknown): void {
@@ -189,14 +218,11 @@ export class RedisTransport {
 
   /** Arms the one timer for the oldest command not answered, if any. */
   #arm(): void {
-    const inFlight = this.#inFlight;
-    let first = 0;
-    while (first < inFlight.length && inFlight[first]!.settled) first++;
-    if (first > 0) inFlight.splice(0, first);
-    if (inFlight.length === 0) return;
+    const oldest = this.#oldest;
+    if (oldest === undefined) return;
     this.#timerArmed = true;
     const clock = this.#clock;
-    const delayMs = Math.max(1, Math.ceil(inFlight[0]!.deadlineMs - clock.now()));
+    const delayMs = Math.max(1, Math.ceil(oldest.deadlineMs - clock.now()));
     clock.setTimeout(() => {
       // The commands due now are judged one timer turn later: a reply already read but not yet delivered still counts.
       const dueMs = clock.now();
@@ -206,11 +232,9 @@ export class RedisTransport {
 
   /** Answers with a RedisTimeoutError every command still in flight whose deadline was at or before `dueMs`. */
   #expire(dueMs: number): void {
-    const inFlight = this.#inFlight;
     // Callers may send new commands from their callbacks: those join the end, with later deadlines.
-    for (const pending of inFlight) {
-      if (pending.deadlineMs > dueMs) break;
-      if (!pending.settled) pending.answer(new RedisTimeoutError(this.#timeoutMs));
+    for (let pending = this.#oldest; pending !== undefined && pending.deadlineMs <= dueMs; pending = this.#oldest) {
+      pending.answer(new RedisTimeoutError(this.#timeoutMs));
     }
     this.#timerArmed = false;
     this.#arm();

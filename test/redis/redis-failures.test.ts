@@ -8,7 +8,7 @@ import { flush, scriptedClient, scriptedLimiter } from '../support/scripted-redi
 // the test hands out one by one (the real-Redis faults are in faults.test.ts).
 
 /** A script reply: the outcome (0 refused, 1 granted, 2 reserved) and the tokens after it. */
-const reply = (outcome: 0 | 1 | 2, tokens: number) => [outcome, String(tokens)];
+const reply = (outcome: 0 | 1 | 2, tokens: number) => `${outcome}${tokens}`;
 
 const setUp = scriptedLimiter;
 
@@ -251,7 +251,7 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     });
     expect(await garbled.tryAcquire('u')).toBe(true);
     const wrongNumbers = new RedisKeyedLimiter({
-      redis: { sendCommand: async () => [1, 'x'] },
+      redis: { sendCommand: async () => '1x' },
       capacity: 1,
       refillPerSecond: 1,
       onRedisError: 'allow',
@@ -261,7 +261,7 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     expect(errors.map(String)).toEqual([
       'Error: socket closed',
       'TypeError: Unexpected reply from the Redis script: OK',
-      'TypeError: Unexpected reply from the Redis script: 1,x',
+      'TypeError: Unexpected reply from the Redis script: 1x',
     ]);
   });
 

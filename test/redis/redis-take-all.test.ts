@@ -143,8 +143,8 @@ describe('takeAll and tryAcquireAll (scripted replies)', () => {
     const sent = () => client.pending.map(({ args }) => `${args[0]} ${args[3]} ${args[4]}`);
     expect(sent().slice(1)).toEqual(['EVALSHA a:k peek', 'EVALSHA b:k peek']);
     client.pending[0]!.resolve([1, '1', '0']); // the late grant: given back
-    client.pending[1]!.resolve([0, '2']);
-    client.pending[2]!.resolve([0, '1']);
+    client.pending[1]!.resolve('02');
+    client.pending[2]!.resolve('01');
     await flush();
     expect(first.healthy && second.healthy).toBe(true);
     expect(sent().slice(3).sort()).toEqual(['EVALSHA a:k b:k', 'EVALSHA a:k charge', 'EVALSHA b:k charge']);
