@@ -107,25 +107,26 @@ export const waiting = {
 };
 
 /**
- * The least a same-semantics token bucket can do in Redis, for scenario 8's yardstick: TIME,
- * GET, SET PX, one key, no reservations, refunds, reports nor clock safety.
+ * The least a token bucket with fairbucket's semantics can do in Redis, scenario 8's
+ * yardstick: TIME, GET, SET PX on one key, and the level and the instant stored exactly
+ * (%.17g, and TIME's own strings: rounding either would make refills drift), but no
+ * reservations, refunds, reports, expiry to the millisecond, clock safety nor settings.
  */
 export const MINIMAL_REDIS_SCRIPT = `
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local time = redis.call('TIME')
-local nowMs = time[1] * 1000 + time[2] / 1000
 local tokens = capacity
 local state = redis.call('GET', KEYS[1])
 if state then
-  local stored, at = string.match(state, '(%S+) (%S+)')
-  tokens = stored + (nowMs - at) * rate / 1000
+  local stored, seconds, micros = string.match(state, '(%S+) (%S+) (%S+)')
+  tokens = stored + ((time[1] - seconds) * 1000000 + (time[2] - micros)) * rate / 1000000
   if tokens > capacity then tokens = capacity end
 end
 if tokens < cost then return 0 end
 tokens = tokens - cost
-redis.call('SET', KEYS[1], tokens .. ' ' .. nowMs, 'PX', math.ceil((capacity - tokens) * 1000 / rate) + 1)
+redis.call('SET', KEYS[1], string.format('%.17g', tokens) .. ' ' .. time[1] .. ' ' .. time[2], 'PX', math.ceil((capacity - tokens) * 1000 / rate) + 1)
 return 1
 `;
 
