@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import { createClient, createCluster } from 'redis';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { RedisClientLike } from '../../src/redis.js';
 import { RespClient } from '../support/resp-client.js';
 
@@ -56,3 +56,17 @@ export const clusterClientKinds: Record<string, (seeds: readonly { host: string;
     return { redis, close: async () => void (await redis.close()) };
   },
 };
+
+/** A client of `kind` and an admin connection, both on the tests' Redis, opened before a suite's tests and closed after. */
+export function connectedForSuite(kind: string): { readonly client: TestClient; readonly admin: RespClient } {
+  const connected = {} as { client: TestClient; admin: RespClient };
+  beforeAll(async () => {
+    connected.client = await clientKinds[kind]!();
+    connected.admin = await RespClient.connect(redisUrl);
+  });
+  afterAll(async () => {
+    await connected.client.close();
+    connected.admin.close();
+  });
+  return connected;
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyedLimiter, RateLimitError } from '../../src/index.js';
 import { rateLimit } from '../../src/http.js';
 import { RedisDataError, RedisKeyedLimiter } from '../../src/redis.js';
-import { DECIDE_SCRIPT, DECIDE_SCRIPT_SHA1 } from '../../src/redis-script.js';
+import { DECIDE_ALL_SCRIPT, DECIDE_ALL_SCRIPT_SHA1, DECIDE_SCRIPT, DECIDE_SCRIPT_SHA1 } from '../../src/redis-script.js';
 import { RespClient } from '../support/resp-client.js';
 import { type TestClient, clientKinds, redisUrl, uniqueKey } from './clients.js';
 
@@ -17,9 +17,10 @@ import { type TestClient, clientKinds, redisUrl, uniqueKey } from './clients.js'
 
 const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('DECIDE_SCRIPT_SHA1', () => {
-  it('is the SHA-1 of the script, so EVALSHA finds the script Redis cached', () => {
+describe('the scripts SHA-1s', () => {
+  it('are the SHA-1s of the scripts, so EVALSHA finds the scripts Redis cached', () => {
     expect(DECIDE_SCRIPT_SHA1).toBe(createHash('sha1').update(DECIDE_SCRIPT).digest('hex'));
+    expect(DECIDE_ALL_SCRIPT_SHA1).toBe(createHash('sha1').update(DECIDE_ALL_SCRIPT).digest('hex'));
   });
 });
 

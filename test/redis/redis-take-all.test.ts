@@ -1,34 +1,17 @@
-import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KeyedLimiter } from '../../src/index.js';
 import { RedisDataError, RedisKeyedLimiter, type RedisLimitEntry, takeAll, tryAcquireAll } from '../../src/redis.js';
-import { DECIDE_ALL_SCRIPT, DECIDE_ALL_SCRIPT_SHA1 } from '../../src/redis-script.js';
+import { DECIDE_ALL_SCRIPT_SHA1 } from '../../src/redis-script.js';
 import { fakeClock } from '../support/fake-clock.js';
 import { flush, scriptedClient } from '../support/scripted-redis.js';
-import { RespClient } from '../support/resp-client.js';
-import { type TestClient, clientKinds, redisUrl, uniqueKey } from './clients.js';
-
-describe('DECIDE_ALL_SCRIPT_SHA1', () => {
-  it('is the SHA-1 of the script', () => {
-    expect(DECIDE_ALL_SCRIPT_SHA1).toBe(createHash('sha1').update(DECIDE_ALL_SCRIPT).digest('hex'));
-  });
-});
+import { clientKinds, connectedForSuite, redisUrl, uniqueKey } from './clients.js';
 
 describe.runIf(redisUrl).each(Object.keys(clientKinds))('takeAll and tryAcquireAll through %s (real Redis)', (kind) => {
-  let client: TestClient;
-  let admin: RespClient;
-  beforeAll(async () => {
-    client = await clientKinds[kind]!();
-    admin = await RespClient.connect(redisUrl);
-  });
-  afterAll(async () => {
-    await client.close();
-    admin.close();
-  });
+  const connected = connectedForSuite(kind);
   /** "3 per second AND 5 per hour", as two limiters on one client (no refill: the test's time cannot matter). */
   const twoLimits = () => {
     const base = uniqueKey('multi');
-    const options = { redis: client.redis, refillPerSecond: 0, onRedisError: 'deny' as const };
+    const options = { redis: connected.client.redis, refillPerSecond: 0, onRedisError: 'deny' as const };
     return {
       perSecond: new RedisKeyedLimiter({ ...options, prefix: `${base}:s:`, capacity: 3 }),
       perHour: new RedisKeyedLimiter({ ...options, prefix: `${base}:h:`, capacity: 5 }),
@@ -51,8 +34,8 @@ describe.runIf(redisUrl).each(Object.keys(clientKinds))('takeAll and tryAcquireA
 
   it('reports the wait until every bucket holds its cost, and refuses a cost above a capacity without a round trip', async () => {
     const base = uniqueKey('wait');
-    const fast = new RedisKeyedLimiter({ redis: client.redis, prefix: `${base}:f:`, capacity: 1, refillPerSecond: 0.001 }); // one per 1000 s
-    const slow = new RedisKeyedLimiter({ redis: client.redis, prefix: `${base}:s:`, capacity: 2, refillPerSecond: 0.0001 }); // one per 10000 s
+    const fast = new RedisKeyedLimiter({ redis: connected.client.redis, prefix: `${base}:f:`, capacity: 1, refillPerSecond: 0.001 }); // one per 1000 s
+    const slow = new RedisKeyedLimiter({ redis: connected.client.redis, prefix: `${base}:s:`, capacity: 2, refillPerSecond: 0.0001 }); // one per 10000 s
     expect(await takeAll([[fast, 'k'], [slow, 'k', 2]])).toEqual({ granted: true, retryAfterMs: 0 });
     const refused = await takeAll([[fast, 'k'], [slow, 'k']]);
     expect(refused.granted).toBe(false);
@@ -64,12 +47,12 @@ describe.runIf(redisUrl).each(Object.keys(clientKinds))('takeAll and tryAcquireA
 
   it('keeps the state and expiry rules of single decisions: a refill, and no key once full', async () => {
     const base = uniqueKey('expiry');
-    const perUser = new RedisKeyedLimiter({ redis: client.redis, prefix: `${base}:`, capacity: 2, refillPerSecond: 10 });
-    const perTeam = new RedisKeyedLimiter({ redis: client.redis, prefix: `${base}:t:`, capacity: 4, refillPerSecond: 0 });
+    const perUser = new RedisKeyedLimiter({ redis: connected.client.redis, prefix: `${base}:`, capacity: 2, refillPerSecond: 10 });
+    const perTeam = new RedisKeyedLimiter({ redis: connected.client.redis, prefix: `${base}:t:`, capacity: 4, refillPerSecond: 0 });
     expect(await tryAcquireAll([[perUser, 'u'], [perTeam, 't']])).toBe(true);
-    expect(await admin.sendCommand(['GET', `${base}:u`])).toMatch(/^1 \d+ \d+ 2 10$/);
-    expect(Number(await admin.sendCommand(['PTTL', `${base}:u`]))).toBeLessThanOrEqual(101);
-    expect(await admin.sendCommand(['PTTL', `${base}:t:t`])).toBe(-1);
+    expect(await connected.admin.sendCommand(['GET', `${base}:u`])).toMatch(/^1 \d+ \d+ 2 10$/);
+    expect(Number(await connected.admin.sendCommand(['PTTL', `${base}:u`]))).toBeLessThanOrEqual(101);
+    expect(await connected.admin.sendCommand(['PTTL', `${base}:t:t`])).toBe(-1);
     expect(await perUser.tryAcquire('u')).toBe(true); // single decisions read what takeAll wrote
     expect(await perTeam.available('t')).toBe(3);
   });
@@ -78,9 +61,9 @@ describe.runIf(redisUrl).each(Object.keys(clientKinds))('takeAll and tryAcquireA
     const base = uniqueKey('bad');
     const errors: unknown[] = [];
     const local = new KeyedLimiter({ capacity: 5, refillPerSecond: 0 });
-    const good = new RedisKeyedLimiter({ redis: client.redis, prefix: `${base}:g:`, capacity: 5, refillPerSecond: 0, onRedisError: local, onError: (e) => errors.push(e) });
-    const bad = new RedisKeyedLimiter({ redis: client.redis, prefix: `${base}:b:`, capacity: 5, refillPerSecond: 0, onRedisError: 'deny' });
-    await admin.sendCommand(['LPUSH', `${base}:b:k`, 'x']);
+    const good = new RedisKeyedLimiter({ redis: connected.client.redis, prefix: `${base}:g:`, capacity: 5, refillPerSecond: 0, onRedisError: local, onError: (e) => errors.push(e) });
+    const bad = new RedisKeyedLimiter({ redis: connected.client.redis, prefix: `${base}:b:`, capacity: 5, refillPerSecond: 0, onRedisError: 'deny' });
+    await connected.admin.sendCommand(['LPUSH', `${base}:b:k`, 'x']);
     expect(await tryAcquireAll([[good, 'k'], [bad, 'k']])).toBe(false);
     expect(local.available('k')).toBe(5); // the local grant was given back when 'deny' refused
     expect(errors[0]).toBeInstanceOf(RedisDataError);
