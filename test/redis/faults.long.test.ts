@@ -131,3 +131,43 @@ describe.runIf(redisServerBinary).each(['ioredis', 'node-redis'])('RedisKeyedLim
     });
   });
 });
+
+describe.runIf(redisServerBinary)('RedisKeyedLimiter on a Redis that comes and goes', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(() => server.stop());
+
+  it('never lets a process admit more than the limit plus one capacity, however often it switches between Redis and the local fallback', { timeout: 30_000 }, async () => {
+    const real = await RespClient.connect(server.url);
+    // Down for 250 ms of every 500: each command, probes included, fails while down.
+    const startMs = performance.now();
+    const down = () => (performance.now() - startMs) % 500 >= 250;
+    const flapping = { sendCommand: (args: string[]) => (down() ? Promise.reject(new Error('ECONNRESET')) : real.sendCommand(args)) };
+    const [capacity, refillPerSecond] = [5, 20];
+    const limiter = new RedisKeyedLimiter({
+      redis: flapping,
+      capacity,
+      refillPerSecond,
+      prefix: uniqueKey('flap'),
+      timeoutMs: 50,
+      onRedisError: new KeyedLimiter({ capacity, refillPerSecond }),
+    });
+    let granted = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (performance.now() - startMs < 3_000) {
+          if (await limiter.tryAcquire('k')) granted++;
+          await sleepMs(2);
+        }
+      }),
+    );
+    const elapsedSeconds = (performance.now() - startMs) / 1000;
+    const limit = capacity + refillPerSecond * elapsedSeconds;
+    console.log(`flapping: admitted ${granted}; the limit ${limit.toFixed(1)}, plus one capacity ${(limit + capacity).toFixed(1)}; ${limiter.stats().fallbacks} by the fallback`);
+    expect(limiter.stats().fallbacks).toBeGreaterThan(100); // it did switch, many times
+    expect(granted).toBeLessThanOrEqual(limit + capacity);
+    real.close();
+  });
+});
