@@ -46,8 +46,9 @@ export function internalsOf(limiter: unknown): LimiterInternals | undefined {
  * still make the same decisions. A bucket is stored only while it is not full: its key
  * expires the moment it would be full again. `acquire` reserves its place in Redis and
  * sleeps once, with no polling; callers are served in the order their reservations reach
- * Redis. When Redis fails or is slow, `onRedisError` decides, and Redis is used again as
- * soon as it answers. Every method returns a promise and never throws synchronously.
+ * Redis. When a Redis node fails or is slow, `onRedisError` decides for the keys it
+ * serves (in a cluster, the other masters' keys stay on Redis), and the node is used again
+ * as soon as it answers. Every method returns a promise and never throws synchronously.
  *
  * @example
  * ```ts
@@ -138,7 +139,7 @@ export class RedisKeyedLimiter {
     return this.#prefix;
   }
 
-  /** Whether Redis answered the last command; while false, `onRedisError` decides. */
+  /** Whether every Redis node answered its last command; while one does not, `onRedisError` decides for its keys. */
   get healthy(): boolean {
     return this.#failures.healthy;
   }
