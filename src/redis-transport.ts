@@ -152,12 +152,11 @@ export class RedisTransport {
     return pending;
   }
 
-  /** Takes `pending` out of the list of commands not answered yet (when it is in it). */
+  /** Takes `pending` out of the list of commands not answered yet (each leaves it once: answered or abandoned). */
   unlink(pending: Pending): void {
     const { previous, next } = pending;
     if (previous !== undefined) previous.next = next;
-    else if (this.#oldest === pending) this.#oldest = next;
-    else return;
+    else this.#oldest = next;
     if (next !== undefined) next.previous = previous;
     else this.#newest = previous;
     pending.previous = pending.next = undefined;

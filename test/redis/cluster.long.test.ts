@@ -68,7 +68,7 @@ describe.runIf(redisServerBinary).each(Object.keys(clusterClientKinds))('RedisKe
   });
 
   it('decides exactly on keys spread over every master', async () => {
-    const limiter = create();
+    const limiter = create({ timeoutMs: 10_000 });
     const keys = await Promise.all(cluster.nodes.map((node, index) => keyOn(cluster, node, limiter.prefix, `n${index}-`)));
     for (const key of keys) {
       const answers = await Promise.all(Array.from({ length: 10 }, () => limiter.tryAcquire(key)));
@@ -90,7 +90,7 @@ describe.runIf(redisServerBinary).each(Object.keys(clusterClientKinds))('RedisKe
 
   it('answers a WRONGTYPE key by the policy and keeps every honest key exact beside it', async () => {
     const errors: unknown[] = [];
-    const limiter = create({ capacity: 2, onError: (error) => errors.push(error) });
+    const limiter = create({ capacity: 2, timeoutMs: 10_000, onError: (error) => errors.push(error) });
     const [badNode] = cluster.nodes;
     const bad = await keyOn(cluster, badNode!, limiter.prefix, 'bad');
     await ask(badNode!, ['LPUSH', limiter.prefix + bad, 'x']);
@@ -116,7 +116,7 @@ describe.runIf(redisServerBinary).each(Object.keys(clusterClientKinds))('RedisKe
   });
 
   it('sends the script whole once per node after SCRIPT FLUSH, under a burst', async () => {
-    const limiter = create({ capacity: 1_000 });
+    const limiter = create({ capacity: 1_000, timeoutMs: 10_000 }); // what is tested is the EVALs, not how fast a busy machine answers
     await Promise.all(cluster.nodes.map((node) => ask(node, ['SCRIPT', 'FLUSH'])));
     await Promise.all(cluster.nodes.map((node) => ask(node, ['CONFIG', 'RESETSTAT'])));
     const answers = await Promise.all(Array.from({ length: 600 }, (_, index) => limiter.tryAcquire(`burst${index % 60}`)));
@@ -135,7 +135,9 @@ describe.runIf(redisServerBinary).each(Object.keys(clusterClientKinds))('RedisKe
     process.on('unhandledRejection', onUnhandled);
     const [capacity, refillPerSecond] = [5, 20];
     const local = new KeyedLimiter({ capacity, refillPerSecond });
-    const limiter = create({ capacity, refillPerSecond, timeoutMs: 200, onRedisError: local });
+    // Long enough that a live master never misses it on a busy machine; the dead one misses it every time.
+    const timeoutMs = 750;
+    const limiter = create({ capacity, refillPerSecond, timeoutMs, onRedisError: local });
     const [dead, ...live] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
     const deadKey = await keyOn(cluster, dead, limiter.prefix, 'dead');
     const liveKeys = await Promise.all(live.map((node, index) => keyOn(cluster, node, limiter.prefix, `live${index}-`)));
@@ -159,7 +161,7 @@ describe.runIf(redisServerBinary).each(Object.keys(clusterClientKinds))('RedisKe
     }
     console.log(`${kind}, dead key: admitted ${onDead.granted} (limit plus one capacity: ${(bound + capacity).toFixed(1)}); slowest ${onDead.slowestMs.toFixed(0)} ms`);
     expect(onDead.granted).toBeLessThanOrEqual(bound + capacity);
-    for (const { slowestMs } of [onDead, ...onLive]) expect(slowestMs).toBeLessThan(2_000);
+    for (const { slowestMs } of [onDead, ...onLive]) expect(slowestMs).toBeLessThan(timeoutMs + 2_000);
     expect(limiter.healthy).toBe(true);
 
     // Back: fresh keys on every master, decided by Redis alone and exactly.

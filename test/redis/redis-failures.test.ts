@@ -25,6 +25,9 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     expect(limiter.stats()).toMatchObject({ denied: 1, failures: 1, fallbacks: 1 });
     expect(limiter.healthy).toBe(false);
     expect(armedTimers()).toBe(0);
+    client.pending[0]!.reject(new Error('late')); // an error after the timeout changes nothing
+    await flush();
+    expect(errors).toEqual([new RedisTimeoutError(100)]);
     expect(client.sent()).toEqual(['take 1']);
   });
 
@@ -161,7 +164,8 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     const { fake, clock } = fakeClock();
     const client = scriptedClient();
     const local = new KeyedLimiter({ capacity: 5, refillPerSecond: 0, clock });
-    const limiter = new RedisKeyedLimiter({ redis: client.redis, capacity: 5, refillPerSecond: 0, timeoutMs: 100, clock, onRedisError: local });
+    const errors: unknown[] = [];
+    const limiter = new RedisKeyedLimiter({ redis: client.redis, capacity: 5, refillPerSecond: 0, timeoutMs: 100, clock, onRedisError: local, onError: (e) => errors.push(e) });
     const first = limiter.tryAcquire('u', 2);
     await fake.tickAsync(101);
     expect(await first).toBe(true); // locally
@@ -175,6 +179,10 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     expect(limiter.healthy).toBe(true);
     expect(client.sent().slice(2).sort()).toEqual(['charge 1', 'charge 2.5']);
     expect([local.available('u'), local.available('v')]).toEqual([5, 5]);
+    client.pending[2]!.reject(new Error('OOM command not allowed')); // a charge that fails is reported, and changes nothing else
+    await flush();
+    expect(errors.map(String)).toEqual(['RedisTimeoutError: Redis did not answer within 100 ms', 'Error: OOM command not allowed']);
+    expect(limiter.healthy).toBe(true);
   });
 
   it('remembers the local grants of at most 10,000 keys per node down', async () => {
@@ -200,6 +208,17 @@ describe('RedisKeyedLimiter when Redis fails (fake time)', () => {
     await flush();
     expect(limiter.healthy).toBe(false);
     expect(errors.map(String)).toEqual(['RedisTimeoutError: Redis did not answer within 100 ms', 'TypeError: Unexpected reply from the Redis script: PONG']);
+  });
+
+  it('counts a node as back when its probe finds the key holding no bucket: the node answered', async () => {
+    const { fake, client, limiter } = setUp({ onRedisError: 'deny' });
+    const first = limiter.tryAcquire('u');
+    await fake.tickAsync(101);
+    await first;
+    await limiter.tryAcquire('u');
+    client.pending[1]!.resolve([3, 'WRONGTYPE Operation against a key holding the wrong kind of value', 'fairbucket:u']);
+    await flush();
+    expect(limiter.healthy).toBe(true);
   });
 
   it('answers by the policy when the client throws as it sends the script whole after NOSCRIPT', async () => {

@@ -104,6 +104,14 @@ describe('RedisKeyedLimiter and its script (fake time, scripted replies)', () =>
       expect(limiter.stats()).toMatchObject({ failures: 1, fallbacks: 1 });
     });
 
+    it("refuses acquire by 'deny' on a key holding no bucket, with the RedisDataError as its cause", async () => {
+      const { client, limiter } = setUp({ onRedisError: 'deny' });
+      const refused = limiter.acquire('a').catch((error: unknown) => error);
+      client.answer([3, 'WRONGTYPE Operation against a key holding the wrong kind of value', 'fairbucket:a']);
+      expect(await refused).toMatchObject({ name: 'RateLimitError', cause: { name: 'RedisDataError', key: 'fairbucket:a' } });
+      expect(limiter.healthy).toBe(true);
+    });
+
     it('treats a rejection without an error as a failure too', async () => {
       const { client, limiter, errors } = setUp({ onRedisError: 'deny' });
       const answer = limiter.tryAcquire('a');
@@ -128,6 +136,20 @@ describe('RedisKeyedLimiter and its script (fake time, scripted replies)', () =>
       client.pending[5]!.resolve('14');
       expect(await Promise.all(calls)).toEqual([true, true, true]);
       expect(limiter.stats()).toMatchObject({ failures: 0, fallbacks: 0 });
+    });
+
+    it('answers a call that timed out while waiting for the EVAL by the policy, and does not send it again', async () => {
+      const { fake, client, limiter } = setUp({ capacity: 5, onRedisError: 'deny' });
+      const first = limiter.tryAcquire('a');
+      const second = limiter.tryAcquire('b');
+      client.pending[0]!.reject(new Error('NOSCRIPT'));
+      client.pending[1]!.reject(new Error('NOSCRIPT'));
+      await flush();
+      await fake.tickAsync(101);
+      expect(await Promise.all([first, second])).toEqual([false, false]);
+      client.pending[2]!.resolve('14'); // the EVAL's late grant: given back
+      await flush();
+      expect(client.pending.map(({ args }) => `${args[0]} ${args[4]}`)).toEqual(['EVALSHA take', 'EVALSHA take', 'EVAL take', 'EVALSHA refund']);
     });
 
     it('sends it whole itself when NOSCRIPT comes again after waiting (the EVAL failed)', async () => {
@@ -180,7 +202,7 @@ describe('RedisKeyedLimiter and its script (fake time, scripted replies)', () =>
       await fake.tickAsync(40);
       calls.push(limiter.tryAcquire('d'));
       expect(armedTimers()).toBe(1);
-      for (let i = 0; i < 4; i++) client.answer('10');
+      for (const index of [2, 0, 3, 1]) client.pending[index]!.resolve('10'); // out of order, as a cluster's nodes answer
       expect(await Promise.all(calls)).toEqual([true, true, true, true]);
       await fake.tickAsync(101);
       expect(armedTimers()).toBe(0);

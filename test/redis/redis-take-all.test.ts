@@ -103,6 +103,16 @@ describe('takeAll and tryAcquireAll (scripted replies)', () => {
     expect(await tryAcquireAll([[a, '{x}'], [b, '{x}']])).toBe(true);
   });
 
+  it.each([[[1, '', '1']], [[1, '1']], ['11'], [[2, '1', '1']]])("treats the reply %j as a failure, and answers by the policies", async (reply) => {
+    const errors: unknown[] = [];
+    const client = { sendCommand: async () => reply };
+    const a = limiter({ redis: client, onRedisError: 'allow', onError: (error) => errors.push(error) });
+    const b = limiter({ redis: client, prefix: 'b:', onRedisError: 'allow' });
+    expect(await takeAll([[a, 'k'], [b, 'k']])).toEqual({ granted: true, retryAfterMs: 0 });
+    expect(errors).toEqual([new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`)]);
+    expect(a.healthy || b.healthy).toBe(false);
+  });
+
   it('decides by the local limiters, all or nothing, while Redis does not answer, and charges Redis with their grants once it does', async () => {
     const { fake, clock } = fakeClock();
     const client = scriptedClient();

@@ -4,7 +4,7 @@ import { Cluster, Redis } from 'ioredis';
 import { createClient, createCluster } from 'redis';
 import { RedisKeyedLimiter } from '../../dist/redis.js';
 
-const { url, seeds, kind, prefix, capacity, refillPerSecond } = JSON.parse(process.argv[2]);
+const { url, seeds, kind, prefix, capacity, refillPerSecond, timeoutMs } = JSON.parse(process.argv[2]);
 let commands = 0;
 let redis;
 let close;
@@ -25,7 +25,7 @@ if (kind === 'ioredis') {
   redis = await createCluster({ rootNodes: seeds.map(({ host, port }) => ({ url: `redis://${host}:${port}` })) }).connect();
   close = () => redis.close();
 }
-const limiter = new RedisKeyedLimiter({ redis, prefix, capacity, refillPerSecond, onRedisError: 'deny' });
+const limiter = new RedisKeyedLimiter({ redis, prefix, capacity, refillPerSecond, timeoutMs, onRedisError: 'deny' });
 const nowEpochMs = () => performance.timeOrigin + performance.now();
 
 process.on('message', async (message) => {
