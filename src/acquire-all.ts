@@ -2,7 +2,7 @@ import { acquireInLine, canEnlist } from './acquire-in-line.js';
 import { type Clock, checkClock } from './clock.js';
 import { RateLimitError } from './errors.js';
 import { checkLimits, type Limit } from './limit.js';
-import type { AcquireOptions, Reservation } from './options.js';
+import type { AcquireOptions, Reservation } from './limit-options.js';
 import { sleep } from './sleep.js';
 import { finiteNumber } from './validate.js';
 

@@ -1,7 +1,7 @@
 import { acquireAll } from './acquire-all.js';
 import { isKeyed, keyRequired } from './is-keyed.js';
 import { checkLimits, limiterWith, type BucketReserver, type KeyedReserver, type Limit } from './limit.js';
-import type { AcquireOptions } from './options.js';
+import type { AcquireOptions } from './limit-options.js';
 import type { BucketLimiter, KeyedAcquirer } from './throttle.js';
 import { finiteNumber, invalid } from './validate.js';
 

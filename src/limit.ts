@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import { isKeyed } from './is-keyed.js';
-import type { Reservation } from './options.js';
+import type { Reservation } from './limit-options.js';
 import { invalid } from './validate.js';
 
 /**

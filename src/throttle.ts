@@ -1,6 +1,6 @@
 import { isKeyed, keyRequired } from './is-keyed.js';
 import { checkKnownOptions } from './known-options.js';
-import type { AcquireOptions } from './options.js';
+import type { AcquireOptions } from './limit-options.js';
 import { invalid } from './validate.js';
 
 /**

@@ -37,7 +37,7 @@ describe('the published package', () => {
   it.each([
     ['http', ['fastifyRateLimit', 'fetchRateLimit', 'rateLimit']],
     ['outbound', ['acquireAll', 'limitFetch', 'parseRetryAfter', 'throttle', 'tryAcquireAll']],
-    ['redis', ['RateLimitError', 'RedisKeyedLimiter', 'RedisTimeoutError']],
+    ['redis', ['RateLimitError', 'RedisDataError', 'RedisKeyedLimiter', 'RedisTimeoutError', 'takeAll', 'tryAcquireAll']],
   ])('loads the %s entry as ESM and as CJS', async (entry, names) => {
     expect(Object.keys(await import(new URL(`dist/${entry}.js`, root).href)).sort()).toEqual(names);
     expect(Object.keys(createRequire(import.meta.url)(`../dist/${entry}.cjs`)).sort()).toEqual(names);
