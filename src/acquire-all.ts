@@ -1,4 +1,5 @@
 import { acquireInLine, canEnlist } from './acquire-in-line.js';
+import { TAKE_ALL, type TakingAll, takesAll } from './enlist.js';
 import { type Clock, checkClock } from './clock.js';
 import { RateLimitError } from './errors.js';
 import { checkLimits, type Limit } from './limit.js';
@@ -37,31 +38,33 @@ export interface AcquireAllOptions extends AcquireOptions {
  * await acquireAll([[requestsPerMinute, 1], [tokensPerMinute, 1_500]]);
  * ```
  */
-export async function acquireAll(limits: readonly Limit[], options: AcquireAllOptions = {}): Promise<void> {
+export async function acquireAll(limits: readonly Limit[] | readonly (readonly [TakingAll, string, number])[], options: AcquireAllOptions = {}): Promise<void> {
+  if (Array.isArray(limits) && takesAll(limits)) return acquireTakingAll(limits, options);
   checkLimits('limits', limits, ['reserve', 'refund']);
   const { signal, maxWaitMs = Infinity, clock: givenClock } = options;
   if (maxWaitMs !== Infinity) finiteNumber('maxWaitMs', maxWaitMs, 0);
-  const clock = checkClock(givenClock ?? limits[0]?.[0].clock);
+  const clock = checkClock(givenClock ?? (limits as readonly Limit[])[0]?.[0].clock);
   signal?.throwIfAborted();
   if (limits.length !== 0 && limits.every((limit) => canEnlist(limit[0]))) {
-    const places = limits.map((limit) => (limit.length === 3 ? { limiter: limit[0], key: limit[1], cost: limit[2] } : { limiter: limit[0], key: undefined, cost: limit[1] }));
+    const places = (limits as readonly Limit[]).map((limit) => (limit.length === 3 ? { limiter: limit[0], key: limit[1], cost: limit[2] } : { limiter: limit[0], key: undefined, cost: limit[1] }));
     // Every limiter was checked by canEnlist just above.
     return acquireInLine(places as never, signal, maxWaitMs);
   }
   const reservations: Reservation[] = [];
+  const reserving = limits as readonly Limit[];
   // Gives every place back; one whose instant has passed (it was granted at once, or
   // before the latest) is refunded, since this caller never acted on it.
   const cancelAll = () => {
     reservations.forEach((reservation, index) => {
       if (reservation.cancel()) return;
-      const limit = limits[index]!;
+      const limit = reserving[index]!;
       if (limit.length === 3) limit[0].refund(limit[1], limit[2]);
       else limit[0].refund(limit[1]);
     });
   };
   let delayMs = 0;
   try {
-    for (const limit of limits) {
+    for (const limit of reserving) {
       const reservation = limit.length === 3 ? limit[0].reserve(limit[1], limit[2]) : limit[0].reserve(limit[1]);
       reservations.push(reservation);
       delayMs = Math.max(delayMs, reservation.delayMs);
@@ -81,5 +84,25 @@ export async function acquireAll(limits: readonly Limit[], options: AcquireAllOp
   } catch (error) {
     cancelAll();
     throw error;
+  }
+}
+
+/**
+ * `acquireAll` over RedisKeyedLimiter limits on one client: one script call decides every
+ * bucket, all or nothing; refused, it sleeps until all could serve and asks again. Not
+ * first-in first-out across callers (each asks Redis afresh), but never partial.
+ */
+async function acquireTakingAll(limits: readonly (readonly [TakingAll, string, number])[], options: AcquireAllOptions): Promise<void> {
+  const { signal, maxWaitMs = Infinity, clock: givenClock } = options;
+  if (maxWaitMs !== Infinity) finiteNumber('maxWaitMs', maxWaitMs, 0);
+  const clock = checkClock(givenClock ?? limits[0]![0].clock);
+  let waitedMs = 0;
+  for (;;) {
+    signal?.throwIfAborted();
+    const { granted, retryAfterMs } = await limits[0]![0][TAKE_ALL](limits);
+    if (granted) return;
+    if (retryAfterMs === Infinity || waitedMs + retryAfterMs > maxWaitMs) throw new RateLimitError(retryAfterMs);
+    await sleep(clock, retryAfterMs, signal);
+    waitedMs += retryAfterMs;
   }
 }

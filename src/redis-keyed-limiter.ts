@@ -2,11 +2,13 @@ import { type Clock, checkClock } from './clock.js';
 import type { Decision } from './decision.js';
 import { RateLimitError } from './errors.js';
 import { KeyedLimiter } from './keyed-limiter.js';
+import { TAKE_ALL } from './enlist.js';
 import { checkKnownOptions } from './known-options.js';
 import { admit, checkLimitOptions, checkOnDeny } from './check-options.js';
 import type { AcquireOptions, Denial, LimiterStats } from './limit-options.js';
 import { type RedisDriver, redisDriver } from './redis-client.js';
 import type { RedisKeyedLimiterOptions, RedisLimiterStats } from './redis-keyed-limiter-options.js';
+import { type RedisLimitEntry, type RedisMultiDecision, takeAll } from './redis-take-all.js';
 import { RedisDataError } from './redis-data-error.js';
 import { FailurePolicy, checkErrorPolicy } from './redis-failure-policy.js';
 import { DECIDE, type Operation, Outcome, type Reply, readReply, waitMs } from './redis-script.js';
@@ -299,6 +301,19 @@ export class RedisKeyedLimiter {
   }
 
   /** Returns the counters of this process's requests since the limiter was created. */
+  /** The clock this limiter waits on (Redis's own clock decides). */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /**
+   * Decides several buckets of limiters on this client in one script call, for
+   * `fairbucket/outbound`'s `acquireAll` and `tryAcquireAll`; `takeAll` is the same.
+   */
+  [TAKE_ALL](entries: readonly RedisLimitEntry[]): Promise<RedisMultiDecision> {
+    return takeAll(entries);
+  }
+
   stats(): RedisLimiterStats {
     return {
       granted: this.#granted,

@@ -1,3 +1,4 @@
+import { type MultiDecision, TAKE_ALL, type TakingAll, takesAll } from './enlist.js';
 import { checkLimits } from './limit.js';
 
 /**
@@ -55,8 +56,25 @@ function tryOne(limit: TryLimit): boolean {
  * if (!tryAcquireAll([[requestsPerMinute, 1], [perUser, userId, 1]])) return reply(429);
  * ```
  */
-export function tryAcquireAll(limits: readonly TryLimit[]): boolean {
+export function tryAcquireAll(limits: readonly TryLimit[]): boolean;
+/**
+ * Takes several buckets of RedisKeyedLimiter limiters on one client all-or-nothing, in one
+ * script call (in a cluster their keys must share a hash slot: a `{tag}`).
+ * @returns a promise of whether every limit was taken.
+ * @example
+ * ```ts
+ * if (!(await tryAcquireAll([[perSecond, `{${user}}`, 1], [perHour, `{${user}}`, 1]]))) return reply(429);
+ * ```
+ */
+export function tryAcquireAll(limits: readonly (readonly [TakingAll, string, number])[]): Promise<boolean>;
+export function tryAcquireAll(limits: readonly TryLimit[] | readonly (readonly [TakingAll, string, number])[]): boolean | Promise<boolean> {
+  if (Array.isArray(limits) && takesAll(limits)) return limits[0]![0][TAKE_ALL](limits).then((decision: MultiDecision) => decision.granted);
   checkLimits('limits', limits, ['tryAcquire', 'retryAfter', 'refund']);
+  return tryEvery(limits as readonly TryLimit[]);
+}
+
+/** `tryAcquireAll` over in-memory limiters, checked. */
+function tryEvery(limits: readonly TryLimit[]): boolean {
   // Asking first takes nothing from a limit when a later one refuses, so its counters stay true.
   const refused = limits.find((limit) => (limit.length === 3 ? limit[0].retryAfter(limit[1], limit[2]) : limit[0].retryAfter(limit[1])) > 0);
   if (refused) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedLimiter } from '../../src/index.js';
+import { KeyedLimiter, RateLimitError } from '../../src/index.js';
+import { acquireAll, tryAcquireAll as outboundTryAll } from '../../src/outbound.js';
 import { RedisDataError, RedisKeyedLimiter, type RedisLimitEntry, takeAll, tryAcquireAll } from '../../src/redis.js';
 import { DECIDE_ALL_SCRIPT_SHA1 } from '../../src/redis-script.js';
 import { fakeClock } from '../support/fake-clock.js';
@@ -146,5 +147,32 @@ describe('takeAll and tryAcquireAll (scripted replies)', () => {
     expect(a.available('k')).toBe(2); // forgotten once charged
     expect(first.stats()).toMatchObject({ granted: 1, denied: 0, fallbacks: 2 });
     expect(second.stats()).toMatchObject({ granted: 1, denied: 1, fallbacks: 2 });
+  });
+});
+
+describe.runIf(redisUrl)('acquireAll and tryAcquireAll from fairbucket/outbound with RedisKeyedLimiter limits (real Redis)', () => {
+  const connected = connectedForSuite('ioredis');
+  const limits = (capacity: number, refillPerSecond: number) => {
+    const base = uniqueKey('outbound');
+    const options = { redis: connected.client.redis, refillPerSecond, onRedisError: 'deny' as const };
+    return [new RedisKeyedLimiter({ ...options, prefix: `${base}:a:`, capacity }), new RedisKeyedLimiter({ ...options, prefix: `${base}:b:`, capacity: capacity * 2 })] as const;
+  };
+
+  it('tryAcquireAll decides both in one call, all or nothing (it used to fail: limit[0].reserve is not a function)', async () => {
+    const [perSecond, perHour] = limits(2, 0);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => outboundTryAll([[perSecond, '{u}', 1], [perHour, '{u}', 1]])));
+    expect(answers.filter(Boolean)).toHaveLength(2);
+    expect([await perSecond.available('{u}'), await perHour.available('{u}')]).toEqual([0, 2]);
+  });
+
+  it('acquireAll waits until every bucket can serve, then takes them together', async () => {
+    const [a, b] = limits(1, 20);
+    await acquireAll([[a, '{w}', 1], [b, '{w}', 2]]);
+    const startedMs = performance.now();
+    await acquireAll([[a, '{w}', 1], [b, '{w}', 2]]);
+    // One token of `a` at 20/s: 50 ms (b's 2 of 40 per second, 50 ms too); never at once.
+    expect(performance.now() - startedMs).toBeGreaterThanOrEqual(45);
+    await expect(acquireAll([[a, '{w}', 1], [b, '{w}', 2]], { maxWaitMs: 0 })).rejects.toBeInstanceOf(RateLimitError);
+    await expect(acquireAll([[a, '{w}', 5], [b, '{w}', 1]])).rejects.toMatchObject({ retryAfterMs: Infinity });
   });
 });
