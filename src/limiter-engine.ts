@@ -6,12 +6,11 @@ import { admit, checkCost, granted, tooLong } from './check-options.js';
 import type { Part, Party } from './enlist.js';
 import { type Entry, Lane } from './lane.js';
 import { LimitState } from './limit-state.js';
-import type { Denial, Reservation } from './limit-options.js';
+import type { AcquireOptions, Denial, Reservation } from './limit-options.js';
 import { MonotonicTime } from './monotonic-time.js';
 import { MILLI, type MilliTokens, adjustBy, tokensAt } from './refill.js';
 import { aboveCapacity } from './validate.js';
 import { WaitScheduler } from './wait-scheduler.js';
-import type { AcquireOptions } from './limit-options.js';
 
 /**
  * LimiterEngine holds every semantic of the in-memory limiters once: deciding at one
@@ -36,7 +35,10 @@ export class LimiterEngine {
   #granted = 0;
   #denied = 0;
 
-  /** `store` starts with the bucket(s) at `levelMilli` relative to the clock's first reading. */
+  /**
+   * `store` makes the bucket store over the limiter's LimitState, whose origin is the
+   * clock's first reading (`nowMs`). `keyed` says whether `onDeny` hears the key.
+   */
   constructor(store: (state: LimitState, nowMs: number) => BucketStore, capacity: number, refillPerSecond: number, clock: unknown, onDeny: ((denial: Denial) => void) | undefined, keyed: boolean) {
     this.time = new MonotonicTime(checkClock(clock));
     const nowMs = this.time.now();
@@ -54,6 +56,7 @@ export class LimiterEngine {
     this.time.alarmAtMs = this.state.rebaseAtMs;
   }
 
+  /** The clock the limiter reads and arms its timer on. */
   get clock(): Clock {
     return this.time.clock;
   }
@@ -268,7 +271,10 @@ export class LimiterEngine {
     const waitMs = this.#scheduler.waitMs(lane, tokens, need, nowMs);
     if (!lane) {
       const refusal = this.#refuseNewKey(key, nowMs);
-      if (refusal) throw refusal;
+      if (refusal) {
+        this.#deny(key, cost as number, need, refusal.retryAfterMs);
+        throw refusal;
+      }
       lane = this.#open(key, tokens, nowMs);
     }
     const owner = lane;
