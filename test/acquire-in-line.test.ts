@@ -131,6 +131,17 @@ describe('waiting in several lines at once (acquireAll)', () => {
     expect([limiter.available('k'), limiter.available('other')]).toEqual([0, 2]);
   });
 
+  it('is refused, as acquire is, a new key when every bucket held (maxKeys) has waiters', async () => {
+    const { clock } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, maxKeys: 1, clock });
+    limiter.tryAcquire('a');
+    void limiter.acquire('a');
+    const other = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock });
+    await expect(inLine([place(other, 1), place(limiter, 1, 'b')])).rejects.toThrow('every bucket held (maxKeys) has waiters');
+    expect([limiter.stats().denied, other.queued, other.available]).toEqual([1, 0, 1]);
+    limiter.abortAll();
+  });
+
   it('resolves at once with no place to take', async () => {
     await expect(inLine([])).resolves.toBeUndefined();
   });
