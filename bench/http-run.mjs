@@ -132,13 +132,14 @@ for (const framework of FRAMEWORKS) {
 const section = lines.join('\n');
 console.log(section);
 
-const BEGIN = '<!-- bench:http begin -->';
-const END = '<!-- bench:http end -->';
+// The section runs from its heading to the next heading of the same level, or the end;
+// the other sections (npm run bench, the Redis scenario) are left as they are.
+const HEADING = '## HTTP servers against the peers';
 let results = '';
 try {
   results = readFileSync(resultsFile, 'utf8');
 } catch {}
-const block = `${BEGIN}\n${section}\n${END}`;
-const at = results.indexOf(BEGIN);
-const updated = at >= 0 ? results.slice(0, at) + block + results.slice(results.indexOf(END) + END.length) : `${results.trimEnd()}\n\n${block}\n`;
+const at = results.indexOf(`\n${HEADING}`);
+const next = at < 0 ? -1 : results.indexOf('\n## ', at + 1);
+const updated = at < 0 ? `${results.trimEnd()}\n\n${section}\n` : `${results.slice(0, at + 1)}${section}\n${next < 0 ? '' : results.slice(next)}`;
 if (!quick && only.length === 0 && !process.argv.some((arg) => arg.startsWith('--rounds='))) writeFileSync(resultsFile, updated);

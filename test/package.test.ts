@@ -36,8 +36,8 @@ describe('the published package', () => {
 
   it.each([
     ['http', ['LimiterTimeoutError', 'fastifyRateLimit', 'fetchRateLimit', 'ipKey', 'rateLimit']],
-    ['outbound', ['acquireAll', 'limitFetch', 'parseRetryAfter', 'throttle']],
-    ['redis', ['RateLimitError', 'RedisKeyedLimiter', 'RedisTimeoutError']],
+    ['outbound', ['acquireAll', 'limitFetch', 'parseRetryAfter', 'throttle', 'tryAcquireAll']],
+    ['redis', ['RateLimitError', 'RedisDataError', 'RedisKeyedLimiter', 'RedisTimeoutError', 'takeAll', 'tryAcquireAll']],
   ])('loads the %s entry as ESM and as CJS', async (entry, names) => {
     expect(Object.keys(await import(new URL(`dist/${entry}.js`, root).href)).sort()).toEqual(names);
     expect(Object.keys(createRequire(import.meta.url)(`../dist/${entry}.cjs`)).sort()).toEqual(names);
