@@ -3,7 +3,13 @@
  * `trustProxy` allows, from `X-Forwarded-For`.
  */
 
-/** The request shapes guards read: Node's, Express's, Fastify's (`raw`) and fetch's. */
+/**
+ * The request shapes guards read: Node's, Express's, Fastify's (`raw`) and fetch's.
+ * @example
+ * ```ts
+ * const guard = rateLimit<NodeLikeRequest>({ limiter }); // an IncomingMessage fits
+ * ```
+ */
 export interface NodeLikeRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>> | { get(name: string): string | null };
   readonly socket?: { readonly remoteAddress?: string | undefined } | undefined;
