@@ -134,12 +134,14 @@ export class Recommender implements Replayer {
     this.#clock.nowMs = atMs;
     this.#events++;
     const index = this.#keys.indexOf(key);
+    // The limiter keeps the key table's own copy of the key (see ownString).
+    const held = this.#keys.name(index);
     const limiters = this.#limiters;
     const policies = limiters.length;
     if ((index + 1) * policies > this.#refusedFlags.length) this.#growFlags();
     for (let policy = 0; policy < policies; policy++) {
       const limiter = limiters[policy]!;
-      if (!limiter.tryAcquire(key, cost)) {
+      if (!limiter.tryAcquire(held, cost)) {
         this.#refused[policy]!++;
         if (this.#refusedFlags[index * policies + policy] === 0) {
           this.#refusedFlags[index * policies + policy] = 1;

@@ -76,16 +76,18 @@ export class Simulation {
     if (atMs < 0) return false;
     if (atMs >= this.#stepEndMs) this.#stepTo(atMs);
     const index = this.#keys.indexOf(key);
+    // The limiter keeps the key table's own copy of the key (see ownString).
+    const held = this.#keys.name(index);
     this.#keys.events[index]!++;
     this.#arrivals[this.#step]!++;
     if (this.#options.mode === 'try') {
       this.#clock.nowMs = atMs;
-      if (this.#limiter.tryAcquire(key, cost)) {
+      if (this.#limiter.tryAcquire(held, cost)) {
         this.#grantedTotal++;
         this.#granted[this.#step]!++;
       } else this.#refuse(index, this.#step);
-    } else this.#acquire(index, key, cost, atMs);
-    if (this.#keys.traced[index]! >= 0) this.#trace(index, key);
+    } else this.#acquire(index, held, cost, atMs);
+    if (this.#keys.traced[index]! >= 0) this.#trace(index, held);
     const size = this.#limiter.size;
     if (size > this.#peakSize) this.#peakSize = size;
     return true;
@@ -140,16 +142,23 @@ export class Simulation {
 
   /**
    * 'wait' mode: starts an `acquire` at `atMs`, first firing the timers due by then. A
-   * promise's reactions run later, as microtasks; each time the clock moves while some
-   * are pending, a microtask queued behind them records the new time, so a reaction
-   * reads the time at which its promise settled however late it runs.
+   * request that `tryAcquire` grants is one `acquire` would grant at once (both take only
+   * from a bucket nobody waits on), so only the others make a promise (measured: 1.5 M
+   * requests a second replayed with a promise each). A promise's reactions run later, as
+   * microtasks; each time the clock moves while some are pending, a microtask queued
+   * behind them records the new time, so a reaction reads the time at which its promise
+   * settled however late it runs.
    */
   #acquire(index: number, key: string, cost: number, atMs: number): void {
     while (this.#clock.nextDueMs <= atMs) this.#fire(atMs);
     this.#moveTo(atMs);
+    if (this.#limiter.tryAcquire(key, cost)) return this.#served(atMs, atMs);
     this.#pending++;
     this.#limiter.acquire(key, cost, this.#acquireOptions).then(
-      () => this.#served(atMs),
+      () => {
+        this.#pending--;
+        this.#served(atMs, this.#settleMs);
+      },
       () => {
         this.#pending--;
         this.#refuse(index, Math.floor(this.#settleMs / this.#options.seriesStepMs));
@@ -170,14 +179,13 @@ export class Simulation {
     else queueMicrotask(() => (this.#settleMs = atMs));
   }
 
-  /** Counts a request granted at `#settleMs`, having arrived at `arrivalMs`. */
-  #served(arrivalMs: number): void {
-    this.#pending--;
+  /** Counts a request granted at `grantedMs`, having arrived at `arrivalMs`. */
+  #served(arrivalMs: number, grantedMs: number): void {
     this.#grantedTotal++;
-    const step = Math.floor(this.#settleMs / this.#options.seriesStepMs);
+    const step = Math.floor(grantedMs / this.#options.seriesStepMs);
     this.#grow(step);
     this.#granted[step]!++;
-    const waitMs = this.#settleMs - arrivalMs;
+    const waitMs = grantedMs - arrivalMs;
     const rounded = Math.ceil(waitMs);
     this.#waits.set(rounded, (this.#waits.get(rounded) ?? 0) + 1);
     this.#waitTotalMs += waitMs;
