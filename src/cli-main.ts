@@ -45,7 +45,13 @@ function samples(list: readonly LineSample[]): string {
 /** Reads the input into `replayer`, warning on stderr about lines skipped; throws an InputError when nothing could be replayed. */
 async function read(config: CliConfig, io: CliIo, replayer: Simulation | Recommender, parser = new LineParser(config.inputOptions)): Promise<ReadResult> {
   if (config.input === '-' && io.stdin.isTTY) throw new UsageError('no input: name a log file, or pipe one in');
-  const result = await readLog(config.input, parser, replayer, progressOf(config, io), io.stdin);
+  let result: ReadResult;
+  try {
+    result = await readLog(config.input, parser, replayer, progressOf(config, io), io.stdin);
+  } catch (error) {
+    // A file that cannot be opened or read, or corrupt gzip data; bad lines never get here.
+    throw new InputError(`cannot read ${config.input === '-' ? 'standard input' : config.input}: ${(error as Error).message}`);
+  }
   if (result.unreadable) io.stderr.write(`fairbucket: ${count(result.unreadable)} of ${count(result.lines)} lines could not be read (format ${parser.format}) and were skipped, for example:${samples(result.unreadableSamples)}\n`);
   if (result.outOfOrder) {
     const toleranceMs = config.simulateOptions.toleranceMs ?? 10_000;
@@ -56,12 +62,22 @@ async function read(config: CliConfig, io: CliIo, replayer: Simulation | Recomme
   return result;
 }
 
+/** Names the input in a report. */
+function sourceName(config: CliConfig): string {
+  return config.input === '-' ? 'standard input' : config.input;
+}
+
+/** The text summary's last line when an HTML report was written. */
+function wrote(config: CliConfig): string {
+  return config.reportPath ? `\n  report: ${config.reportPath}` : '';
+}
+
 async function simulateCommand(config: CliConfig, io: CliIo): Promise<void> {
   const simulation = new Simulation(config.policy, config.simulateOptions);
   await read(config, io, simulation);
   const report = await simulation.finish();
-  io.stdout.write(`${config.json ? JSON.stringify(report) : formatReport(report)}\n`);
-  if (config.reportPath) writeFileSync(config.reportPath, renderHtml({ source: config.input === '-' ? 'standard input' : config.input, report }));
+  if (config.reportPath) writeFileSync(config.reportPath, renderHtml({ source: sourceName(config), report }));
+  io.stdout.write(`${config.json ? JSON.stringify(report) : formatReport(report) + wrote(config)}\n`);
 }
 
 async function recommendCommand(config: CliConfig, io: CliIo): Promise<void> {
@@ -76,8 +92,8 @@ async function recommendCommand(config: CliConfig, io: CliIo): Promise<void> {
     await read({ ...config, progress: false }, io, simulation);
     report = await simulation.finish();
   }
-  io.stdout.write(`${config.json ? JSON.stringify({ recommendation, report }) : formatRecommendation(recommendation)}\n`);
-  if (config.reportPath) writeFileSync(config.reportPath, renderHtml({ source: config.input === '-' ? 'standard input' : config.input, recommendation, report }));
+  if (config.reportPath) writeFileSync(config.reportPath, renderHtml({ source: sourceName(config), recommendation, report }));
+  io.stdout.write(`${config.json ? JSON.stringify({ recommendation, report }) : formatRecommendation(recommendation) + wrote(config)}\n`);
 }
 
 /**
