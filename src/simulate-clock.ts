@@ -71,7 +71,7 @@ export class VirtualClock implements Clock {
    */
   fireNext(untilMs: number): boolean {
     const dueMs = this.nextDueMs;
-    if (dueMs > untilMs) return false;
+    if (dueMs > untilMs || dueMs === Infinity) return false;
     const timer = this.#pop();
     if (dueMs > this.nowMs) this.nowMs = dueMs;
     timer.callback();

@@ -46,11 +46,10 @@ function ticks(low: number, high: number, n: number): number[] {
   return Array.from({ length: n + 1 }, (_, index) => low + ((high - low) * index) / n);
 }
 
-/** Returns a mapping of values in `[low, high]` onto pixels `[from, to]`, logarithmic if asked. */
+/** Returns a mapping of values in `[low, high]` (low < high) onto pixels `[from, to]`, logarithmic if asked. */
 function scale(low: number, high: number, from: number, to: number, log: boolean): (value: number) => number {
   const [a, b] = log ? [Math.log10(low), Math.log10(high)] : [low, high];
-  const span = b - a || 1;
-  return (value) => from + (((log ? Math.log10(value) : value) - a) / span) * (to - from);
+  return (value) => from + (((log ? Math.log10(value) : value) - a) / (b - a)) * (to - from);
 }
 
 /** Formats a number for a tick: `1.5k`, `2M`, `0.05`. */

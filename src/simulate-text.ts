@@ -42,7 +42,7 @@ export function policyFlags(policy: { readonly capacity: number; readonly refill
 export function formatReport(report: SimulationReport): string {
   const { totals, policy } = report;
   const lines = [
-    `fairbucket simulate: capacity ${amount(policy.capacity)}, refill ${amount(policy.refillPerSecond)} per second, ${report.mode} mode${report.mode === 'wait' ? ` (max wait ${duration(report.maxWaitMs)})` : ''}`,
+    `fairbucket simulate: capacity ${amount(policy.capacity)}, refill ${amount(policy.refillPerSecond)} per second, ${report.mode} mode${report.mode === 'wait' ? ` (max wait ${report.maxWaitMs === Infinity ? 'unbounded' : duration(report.maxWaitMs)})` : ''}`,
     `  requests  ${count(totals.events)} over ${duration(report.durationMs)}`,
     `  granted   ${count(totals.granted)} (${percent(totals.events ? totals.granted / totals.events : 0)})`,
     `  refused   ${count(totals.refused)} (${percent(totals.refusedShare)})`,

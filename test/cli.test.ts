@@ -178,6 +178,21 @@ describe('main (the command, in this process)', () => {
     expect([code, stderr]).toEqual([2, `${message}\n(fairbucket --help for usage)\n`]);
   });
 
+  it('reads gzipped standard input, and says which file it cannot read or which flag it does not know', async () => {
+    const stdin = new PassThrough();
+    stdin.end(gzipSync(logText));
+    let stdout = '';
+    expect(await main(['simulate', '--capacity', '5', '--rate', '2'], { stdin, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } })).toBe(0);
+    expect(stdout).toContain('requests  600 over 59 s');
+    expect(await runHere(['simulate', join(work, 'missing.log'), '--capacity', '1', '--rate', '1'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `fairbucket: cannot read ${join(work, 'missing.log')}: ENOENT: no such file or directory, open '${join(work, 'missing.log')}'\n`,
+    });
+    const unknown = await runHere(['simulate', '--capacityy', '1']);
+    expect([unknown.code, unknown.stderr.split('\n')[0]]).toEqual([2, "fairbucket: Unknown option '--capacityy'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--capacityy\""]);
+  });
+
   it('asks for an input rather than wait on a terminal', async () => {
     const stdin = Object.assign(new PassThrough(), { isTTY: true });
     let stderr = '';

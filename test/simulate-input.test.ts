@@ -190,12 +190,13 @@ describe('parseTime', () => {
     ['05/Jan/2026:10:00:00 +0000', JAN_5],
     [1767607200, JAN_5],
     ['1767607200123', JAN_5 + 123],
+    ['05/Jan/2026:10:00:00.5', JAN_5 + 500],
   ])('reads %j', (text, expected) => {
     expect(parseTime(text, 'auto')).toBe(expected);
     expect(parseTime(text, 'auto')).toBe(expected); // again, remembered
   });
 
-  it.each([[''], ['tomorrow'], [Number.NaN], [Infinity], [null], ['05/Jan/2026:10:00:00 x0000'], ['2026-13-45T99:00:00Z']])('does not read %j', (value) => {
+  it.each([[''], ['tomorrow'], [Number.NaN], [Infinity], [null], ['05/Jan/2026:10:00:00 x0000'], ['05/Jan/2026:1x:00:00 +0000'], ['2026-13-45T99:00:00Z']])('does not read %j', (value) => {
     expect(parseTime(value, 'auto')).toBeUndefined();
     expect(parseTime(value, 'auto')).toBeUndefined();
   });

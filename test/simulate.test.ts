@@ -2,7 +2,7 @@ import FakeTimers from '@sinonjs/fake-timers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Clock, KeyedLimiter } from '../src/index.js';
-import { type SimulationEvent, type SimulationReport, Simulation, recommend, simulate } from '../src/simulate.js';
+import { type SimulationEvent, type SimulationReport, Simulation, VirtualClock, recommend, simulate } from '../src/simulate.js';
 
 interface Arrival {
   readonly gapMs: number;
@@ -273,5 +273,61 @@ describe('recommend', () => {
     [{ refusedKeys: 0.1 }, TypeError, 'Unknown option `refusedKeys` (did you mean `maxKeys`?)'],
   ])('rejects the options %j', async (options, type, message) => {
     await expect(recommend([], options as never)).rejects.toThrow(new type(message));
+  });
+});
+
+describe('VirtualClock', () => {
+  it('fires timers in order of due time, then of arming, skipping cancelled ones, never moving time back', () => {
+    const clock = new VirtualClock();
+    const fired: string[] = [];
+    clock.nowMs = 100;
+    for (const [name, ms] of [['c', 30], ['a', 10], ['d', 30], ['b', 20], ['x', 5], ['e', 40], ['f', 50]] as const) {
+      const handle = clock.setTimeout(() => fired.push(`${name}@${clock.now()}`), ms);
+      if (name === 'x') clock.clearTimeout(handle);
+    }
+    expect(clock.nextDueMs).toBe(110);
+    expect(clock.fireNext(105)).toBe(false);
+    while (clock.fireNext(135));
+    expect(fired).toEqual(['a@110', 'b@120', 'c@130', 'd@130']);
+    clock.nowMs = 200;
+    while (clock.fireNext(Infinity));
+    expect(fired.slice(4)).toEqual(['e@200', 'f@200']);
+    expect(clock.nextDueMs).toBe(Infinity);
+  });
+});
+
+describe('simulate at scale', () => {
+  it('keeps counting past its first thousand keys, and lets wait mode settle along a long plain iterable', async () => {
+    const events = Array.from({ length: 9_000 }, (_, index) => ({ timeMs: Math.floor(index / 3), key: `k${index % 3_000}` }));
+    const tried = await simulate(events, { capacity: 2, refillPerSecond: 1 });
+    const expected = byHand(events, 2, 1);
+    expect(tried.totals).toMatchObject({ keys: 3_000, refused: [...expected.refusedByKey.values()].reduce((a, b) => a + b, 0), refusedKeys: expected.refusedByKey.size });
+    const waited = await simulate(events, { capacity: 2, refillPerSecond: 1 }, { mode: 'wait', maxWaitMs: 500 });
+    expect(waited.totals.granted + waited.totals.refused).toBe(9_000);
+  });
+
+  it('lists a most refused key that it could not trace, without a trace', async () => {
+    // x and y are traced at their first refusal; z, refused as often but with more requests, ranks first untraced.
+    const events: SimulationEvent[] = [
+      { timeMs: 0, key: 'x' },
+      { timeMs: 0, key: 'x' },
+      { timeMs: 0, key: 'y' },
+      { timeMs: 0, key: 'y' },
+      { timeMs: 0, key: 'z' },
+      { timeMs: 0, key: 'z', cost: 5 },
+      { timeMs: 0, key: 'z', cost: 0 },
+    ];
+    const report = await simulate(events, { capacity: 1, refillPerSecond: 0 }, { topKeys: 2 });
+    expect(report.topKeys.map(({ key }) => key)).toEqual(['z', 'x']);
+    expect(report.traces.map(({ key }) => key)).toEqual(['x']);
+  });
+
+  it('recommends from nothing, and skips what is out of order', async () => {
+    const empty = await recommend([], { capacities: [1], rates: [1] });
+    expect(empty.grid[0]).toMatchObject({ events: 0, refusedShare: 0, refusedKeysShare: 0, meetsTarget: true });
+    const late = await recommend([{ timeMs: 60_000, key: 'a' }, { timeMs: 0, key: 'a' }], { capacities: [1], rates: [1], toleranceMs: Infinity });
+    expect(late.grid[0]).toMatchObject({ events: 2, refused: 1 });
+    const skipped = await recommend([{ timeMs: 60_000, key: 'a' }, { timeMs: 0, key: 'a' }], { capacities: [1], rates: [1] });
+    expect(skipped.grid[0]).toMatchObject({ events: 1, refused: 0 });
   });
 });
