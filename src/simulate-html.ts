@@ -26,6 +26,19 @@ function timeLabel(startMs: number, ms: number): string {
   return date.toISOString().slice(11, 16);
 }
 
+/** Tick spacings of a time axis, in milliseconds: from a second to a day. */
+const TIME_STEPS_MS = [1, 5, 15, 60, 300, 900, 3600, 7200, 10_800, 21_600, 43_200, 86_400].map((seconds) => seconds * 1000);
+
+/** Returns the steps of a time series of `steps` steps of `stepMs` at which to label time: at most 8, on round times of day. */
+function timeTicks(startMs: number, steps: number, stepMs: number): number[] {
+  const spanMs = Math.max(1, steps - 1) * stepMs;
+  const everyMs = TIME_STEPS_MS.find((ms) => spanMs / ms <= 8) ?? Math.ceil(spanMs / 8 / 86_400_000) * 86_400_000;
+  const origin = startMs > 1e11 ? startMs : 0;
+  const ticks: number[] = [];
+  for (let atMs = Math.ceil(origin / everyMs) * everyMs - origin; atMs <= spanMs; atMs += everyMs) ticks.push(atMs / stepMs);
+  return ticks;
+}
+
 /** A table row whose value cell carries the report field it shows, so a reader (or a test) can tell one from the other. */
 function row(label: string, field: string, value: string, note = ''): string {
   return `<tr><th>${escapeHtml(label)}</th><td data-field="${field}">${escapeHtml(value)}</td><td>${escapeHtml(note)}</td></tr>`;
@@ -54,6 +67,8 @@ function simulationSections(report: SimulationReport): string {
   const group = Math.max(1, Math.ceil(series.arrivals.length / MAX_POINTS));
   const per = duration(group * series.stepMs);
   const xLabel = (step: number): string => timeLabel(report.startMs, step * series.stepMs);
+  const xTicks = timeTicks(report.startMs, series.arrivals.length, series.stepMs);
+  const xDomain = [0, Math.max(1, series.arrivals.length - 1)] as const;
   const lines: Line[] = (['arrivals', 'granted', 'refused'] as const).map((name) => ({ name, color: COLORS[name], points: grouped(series[name], group) }));
   const traces: Line[] = report.traces.slice(0, TRACE_COLORS.length).map((trace, index) => {
     const every = Math.max(1, Math.ceil(trace.points.length / MAX_POINTS));
@@ -83,12 +98,12 @@ ${waits}
 ${row('Buckets held at most', 'memory.peakSize', count(report.memory.peakSize), `${count(report.memory.finalSize)} at the end`)}
 </table>
 <h3>Requests over time</h3>
-${svgChart({ title: 'Requests over time', lines, xTitle: 'time (UTC)', yTitle: `requests per ${per}`, xLabel })}
+${svgChart({ title: 'Requests over time', lines, xTitle: 'time (UTC)', yTitle: `requests per ${per}`, xLabel, xTicks, xDomain })}
 <h3>Refusals by key</h3>
 ${distributionBars(report)}
 <table class="percentiles"><tr><th colspan="2">Share of its requests refused, by percentile of keys</th></tr>${percentiles}</table>
 <h3>Tokens of the most refused keys</h3>
-${traces.length ? svgChart({ title: 'Tokens of the most refused keys', lines: traces, xTitle: 'time (UTC)', yTitle: 'tokens (fewest in each step)', xLabel, yMax: report.policy.capacity }) : '<p>No key was refused.</p>'}
+${traces.length ? svgChart({ title: 'Tokens of the most refused keys', lines: traces, xTitle: 'time (UTC)', yTitle: 'tokens (fewest in each step)', xLabel, xTicks, xDomain, yMax: report.policy.capacity }) : '<p>No key was refused.</p>'}
 ${topKeys ? `<table class="keys"><tr><th>key</th><th>requests</th><th>refused</th><th>share</th></tr>${topKeys}</table>` : ''}`;
 }
 

@@ -30,8 +30,18 @@ export interface Chart {
   /** Logarithmic axes (every value > 0). */
   readonly logX?: boolean | undefined;
   readonly logY?: boolean | undefined;
-  /** Largest y shown. @default the largest value */
+  /** Largest y shown. @default the largest value, rounded up to a round number */
   readonly yMax?: number | undefined;
+  /** The x values at the chart's left and right edges. @default the smallest and largest */
+  readonly xDomain?: readonly [number, number] | undefined;
+  /** Where to label the x axis. @default 7 even steps */
+  readonly xTicks?: readonly number[] | undefined;
+}
+
+/** Returns the round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) at or above `value`. */
+export function roundUp(value: number): number {
+  const power = 10 ** Math.floor(Math.log10(value));
+  return [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((factor) => factor * power).find((round) => round >= value * (1 - 1e-12))!;
 }
 
 const WIDTH = 860;
@@ -65,13 +75,12 @@ export function svgChart(chart: Chart): string {
   const all = chart.lines.flatMap((line) => line.points);
   const xs = all.map(([x]) => x);
   const ys = all.map(([, y]) => y);
-  const xLow = xs.length ? Math.min(...xs) : 0;
-  const xHigh = xs.length ? Math.max(...xs) : 1;
+  const [xLow, xHigh] = chart.xDomain ?? (xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1]);
   const yLow = chart.logY ? Math.min(...ys) : 0;
-  const yHigh = chart.yMax ?? (ys.length ? Math.max(...ys, chart.logY ? yLow : 1) : 1);
+  const yHigh = chart.yMax ?? (chart.logY ? Math.max(...ys) : roundUp(Math.max(1, ...ys)));
   const x = scale(xLow, xHigh === xLow ? xLow + 1 : xHigh, LEFT, WIDTH - RIGHT, chart.logX ?? false);
   const y = scale(yLow, yHigh === yLow ? yLow + 1 : yHigh, HEIGHT - BOTTOM, TOP, chart.logY ?? false);
-  const xTicks = chart.logX ? [...new Set(xs)].sort((a, b) => a - b) : ticks(xLow, xHigh, 6);
+  const xTicks = chart.xTicks ?? (chart.logX ? [...new Set(xs)].sort((a, b) => a - b) : ticks(xLow, xHigh, 6));
   const yTicks = chart.logY ? [...new Set(ys)].sort((a, b) => a - b) : ticks(yLow, yHigh, 4);
   const yLabel = chart.yLabel ?? short;
   const parts = [
