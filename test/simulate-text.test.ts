@@ -6,24 +6,19 @@ import { recommend, simulate } from '../src/simulate.js';
 
 describe('the text helpers', () => {
   it.each([
-    [0, '0%'],
-    [1, '100%'],
-    [0.125, '12.5%'],
-    [0.0512, '5.12%'],
-    [0.000989, '0.0989%'],
-    [1e-7, '0.00001%'],
-  ])('percent(%d) is %s', (share, text) => {
-    expect(percent(share)).toBe(text);
-  });
-
-  it.each([
-    [0.25, '0.3 ms'],
-    [850, '850 ms'],
-    [12_340, '12.3 s'],
-    [600_000, '10 min'],
-    [86_400_000 - 60_000, '23 h 59 min'],
-  ])('duration(%d) is %s', (ms, text) => {
-    expect(duration(ms)).toBe(text);
+    ['percent', 0, '0%'],
+    ['percent', 1, '100%'],
+    ['percent', 0.125, '12.5%'],
+    ['percent', 0.0512, '5.12%'],
+    ['percent', 0.000989, '0.0989%'],
+    ['percent', 1e-7, '0.00001%'],
+    ['duration', 0.25, '0.3 ms'],
+    ['duration', 850, '850 ms'],
+    ['duration', 12_340, '12.3 s'],
+    ['duration', 600_000, '10 min'],
+    ['duration', 86_400_000 - 60_000, '23 h 59 min'],
+  ] as const)('%s(%d) is %s', (name, value, text) => {
+    expect({ percent, duration }[name](value)).toBe(text);
   });
 
   it('formats counts, amounts and tick labels', () => {

@@ -10,6 +10,11 @@ interface Arrival {
   readonly cost: number;
 }
 
+/** `count` requests of `key` at once, the first `gapMs` after the one before. */
+function burst(key: string, count: number, gapMs = 0, cost = 1): Arrival[] {
+  return Array.from({ length: count }, (_, index) => ({ gapMs: index === 0 ? gapMs : 0, key, cost }));
+}
+
 /** Turns gaps into events on an epoch-like time line, so that the replay must rebase. */
 function eventsOf(arrivals: readonly Arrival[], startMs = 1_767_225_600_000): SimulationEvent[] {
   let timeMs = startMs;
@@ -66,15 +71,7 @@ describe('simulate', () => {
 
     it('counts totals, shares, the most refused keys and the time series', async () => {
       // a: 4 requests at once (capacity 2: 2 refused); b: 1 request; c: 2 requests a second apart.
-      const events = eventsOf([
-        { gapMs: 0, key: 'a', cost: 1 },
-        { gapMs: 0, key: 'a', cost: 1 },
-        { gapMs: 0, key: 'a', cost: 1 },
-        { gapMs: 0, key: 'a', cost: 1 },
-        { gapMs: 500, key: 'b', cost: 1 },
-        { gapMs: 500, key: 'c', cost: 3 },
-        { gapMs: 1000, key: 'c', cost: 1 },
-      ]);
+      const events = eventsOf([...burst('a', 4), ...burst('b', 1, 500), ...burst('c', 1, 500, 3), ...burst('c', 1, 1000)]);
       const report = await simulate(events, { capacity: 2, refillPerSecond: 1 });
       expect(report.totals).toEqual({ events: 7, granted: 4, refused: 3, refusedShare: 3 / 7, keys: 3, refusedKeys: 2, refusedKeysShare: 2 / 3, reordered: 0, outOfOrder: 0 });
       expect(report.topKeys).toEqual([
@@ -82,41 +79,22 @@ describe('simulate', () => {
         { key: 'c', events: 2, granted: 1, refused: 1, refusedShare: 0.5 },
       ]);
       expect(report.series).toEqual({ stepMs: 1000, arrivals: [5, 1, 1], granted: [3, 0, 1], refused: [2, 1, 0] });
-      expect(report.refusedShareByKeyPercentile).toEqual([
-        { percentile: 50, refusedShare: 0.5 },
-        { percentile: 90, refusedShare: 0.5 },
-        { percentile: 99, refusedShare: 0.5 },
-        { percentile: 99.9, refusedShare: 0.5 },
-        { percentile: 100, refusedShare: 0.5 },
-      ]);
-      expect(report.keysByRefusedShare).toEqual([
-        { upToShare: 0, keys: 1 },
-        { upToShare: 0.01, keys: 0 },
-        { upToShare: 0.1, keys: 0 },
-        { upToShare: 0.5, keys: 2 },
-        { upToShare: 1, keys: 0 },
-      ]);
+      expect(report.refusedShareByKeyPercentile).toEqual([50, 90, 99, 99.9, 100].map((percentile) => ({ percentile, refusedShare: 0.5 })));
+      // b refused nothing; a and c half their requests.
+      expect(report.keysByRefusedShare.map(({ upToShare, keys }) => [upToShare, keys])).toEqual([[0, 1], [0.01, 0], [0.1, 0], [0.5, 2], [1, 0]]);
       expect(report).toMatchObject({ mode: 'try', maxWaitMs: Infinity, startMs: events[0]!.timeMs, durationMs: 2000, waits: undefined });
       expect(report.policy).toEqual({ capacity: 2, refillPerSecond: 1, maxKeys: 1_000_000 });
     });
 
     it('traces the tokens of the most refused keys: the fewest in each step', async () => {
-      const events = eventsOf([
-        { gapMs: 0, key: 'a', cost: 1 },
-        { gapMs: 0, key: 'a', cost: 1 },
-        { gapMs: 0, key: 'a', cost: 1 },
-        { gapMs: 1500, key: 'a', cost: 1 },
-        { gapMs: 0, key: 'ok', cost: 1 },
-      ]);
+      const events = eventsOf([...burst('a', 3), ...burst('a', 1, 1500), ...burst('ok', 1)]);
       const report = await simulate(events, { capacity: 2, refillPerSecond: 1 });
       // Traced from its first refusal (the third request, at 0 tokens); at 1.5 s it had 1.5, took 1.
       expect(report.traces).toEqual([{ key: 'a', points: [[0, 0], [1, 0.5]] }]);
     });
 
     it('keeps tracing the most refused keys when more keys are refused than it traces', async () => {
-      const gaps: Arrival[] = [];
-      for (const key of ['x', 'y', 'z']) for (let count = 0; count < 3; count++) gaps.push({ gapMs: 0, key, cost: 1 });
-      for (let count = 0; count < 5; count++) gaps.push({ gapMs: 0, key: 'heavy', cost: 1 });
+      const gaps = [...burst('x', 3), ...burst('y', 3), ...burst('z', 3), ...burst('heavy', 5)];
       const report = await simulate(eventsOf(gaps), { capacity: 1, refillPerSecond: 0 }, { topKeys: 2 });
       expect(report.topKeys.map(({ key, refused }) => [key, refused])).toEqual([['heavy', 4], ['x', 2]]);
       expect(report.traces.map(({ key }) => key)).toEqual(['heavy', 'x']);
@@ -146,7 +124,7 @@ describe('simulate', () => {
 
     it('reads an async iterable, as a stream of parsed log lines is', async () => {
       async function* stream() {
-        yield* eventsOf([{ gapMs: 0, key: 'a', cost: 1 }, { gapMs: 0, key: 'a', cost: 1 }]);
+        yield* eventsOf(burst('a', 2));
       }
       expect((await simulate(stream(), { capacity: 1, refillPerSecond: 1 })).totals.refused).toBe(1);
     });
@@ -186,11 +164,7 @@ describe('simulate', () => {
     });
 
     it('serves the requests still waiting at the end, counting their grants when their wait ends', async () => {
-      const events = eventsOf([
-        { gapMs: 0, key: 'a', cost: 1 },
-        { gapMs: 0, key: 'a', cost: 1 },
-        { gapMs: 0, key: 'a', cost: 1 },
-      ]);
+      const events = eventsOf(burst('a', 3));
       const report = await simulate(events, { capacity: 1, refillPerSecond: 1 }, { mode: 'wait', maxWaitMs: 1_000 });
       expect(report.totals).toMatchObject({ granted: 2, refused: 1 });
       expect(report.series).toEqual({ stepMs: 1000, arrivals: [3, 0], granted: [1, 1], refused: [1, 0] });
