@@ -48,6 +48,7 @@ export interface CliConfig {
   readonly simulateOptions: SimulateOptions;
   readonly recommendOptions: RecommendOptions;
   readonly reportPath: string | undefined;
+  readonly toleranceMs: number;
   readonly json: boolean;
   readonly progress: boolean | undefined;
 }
@@ -158,6 +159,7 @@ export function parseCli(argv: readonly string[]): CliConfig {
       toleranceMs,
     },
     reportPath: values.report,
+    toleranceMs,
     json: values.json ?? false,
     progress: values.quiet ? false : values.progress,
   };

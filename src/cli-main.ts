@@ -54,8 +54,7 @@ async function read(config: CliConfig, io: CliIo, replayer: Simulation | Recomme
   }
   if (result.unreadable) io.stderr.write(`fairbucket: ${count(result.unreadable)} of ${count(result.lines)} lines could not be read (format ${parser.format}) and were skipped, for example:${samples(result.unreadableSamples)}\n`);
   if (result.outOfOrder) {
-    const toleranceMs = config.simulateOptions.toleranceMs ?? 10_000;
-    io.stderr.write(`fairbucket: ${count(result.outOfOrder)} lines were more than ${duration(toleranceMs)} earlier than a line before them and were skipped (allow more with --tolerance-ms), for example:${samples(result.outOfOrderSamples)}\n`);
+    io.stderr.write(`fairbucket: ${count(result.outOfOrder)} lines were more than ${duration(config.toleranceMs)} earlier than a line before them and were skipped (allow more with --tolerance-ms), for example:${samples(result.outOfOrderSamples)}\n`);
   }
   if (result.lines === 0 || (result.replayed === 0 && result.unreadable === 0 && result.outOfOrder === 0)) throw new InputError(`the input is empty: no request to replay`);
   if (result.replayed === 0) throw new InputError('no line of the input could be replayed');

@@ -44,6 +44,8 @@ export interface InputOptions {
 
 /** Field names of Common and Combined Log Format, in order. */
 const CLF_FIELDS = ['ip', 'ident', 'user', 'time', 'request', 'status', 'bytes', 'referer', 'user-agent'] as const;
+/** IPv6 prefixes whose key a parser remembers, at most; past it, it starts again. */
+export const PREFIX_CACHE_SIZE = 10_000;
 const IP_FIELDS = ['remote_addr', 'ip', 'client_ip', 'remoteAddress', 'client'];
 const TIME_FIELDS = ['time', 'timestamp', '@timestamp', 'ts', 'time_local', 'time_iso8601', 'date'];
 
@@ -235,7 +237,7 @@ export class LineParser {
     // Kept, when new, as a string of its own: a slice would hold the log's chunk alive.
     let key = this.#prefixKeys.get(prefix);
     if (key === undefined) {
-      if (this.#prefixKeys.size >= 100_000) this.#prefixKeys.clear();
+      if (this.#prefixKeys.size >= PREFIX_CACHE_SIZE) this.#prefixKeys.clear();
       key = ipKey(address, this.#ipv6Subnet);
       // Only an address read as IPv6 (keyed by its prefix) tells what its prefix keys as.
       if (key !== address) this.#prefixKeys.set(ownString(prefix), key);

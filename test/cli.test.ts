@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli-main.js';
 import { simulate } from '../src/simulate.js';
 
@@ -191,6 +191,45 @@ describe('main (the command, in this process)', () => {
     });
     const unknown = await runHere(['simulate', '--capacityy', '1']);
     expect([unknown.code, unknown.stderr.split('\n')[0]]).toEqual([2, "fairbucket: Unknown option '--capacityy'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--capacityy\""]);
+  });
+
+  it('reads CRLF lines, IPv6 subnets and --max-keys, and shortens long lines it shows', async () => {
+    const input = [clf('2001:db8:1:2::1', 0), clf('2001:db8:1:3::1', 0), `${'x'.repeat(200)}`].join('\r\n');
+    const { code, stdout, stderr } = await runHere(['simulate', '--capacity', '1', '--rate', '1', '--ipv6-subnet', '64', '--max-keys', '5', '--json'], input);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ totals: { keys: 2, refused: 0 }, policy: { maxKeys: 5 } });
+    expect(stderr).toContain(`line 3: not in Common or Combined Log Format: ${'x'.repeat(160)}…\n`);
+    const whole = await runHere(['simulate', '--capacity', '1', '--rate', '1', '--ipv6-subnet', 'false', '--json'], input);
+    expect(JSON.parse(whole.stdout).topKeys).toEqual([]);
+    expect(JSON.parse(whole.stdout).totals.keys).toBe(2);
+  });
+
+  it('says when standard input cannot be read, and reads an empty one as empty', async () => {
+    const stdin = new PassThrough();
+    let stderr = '';
+    const running = main(['simulate', '--capacity', '1', '--rate', '1'], { stdin, stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) } });
+    stdin.destroy(new Error('EIO: i/o error, read'));
+    expect([await running, stderr]).toEqual([1, 'fairbucket: cannot read standard input: EIO: i/o error, read\n']);
+    expect((await runHere(['simulate', '--capacity', '1', '--rate', '1'], '')).stderr).toBe('fairbucket: the input is empty: no request to replay\n');
+  });
+
+  it('reports progress while it reads, once a second', async () => {
+    let nowMs = 0;
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => (nowMs += 600));
+    try {
+      const stdin = new PassThrough();
+      let stderr = '';
+      const running = main(['simulate', '--capacity', '1', '--rate', '1', '--progress'], { stdin, stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) } });
+      for (const line of lines.slice(0, 4)) {
+        stdin.write(`${line}\n`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      stdin.end();
+      expect(await running).toBe(0);
+      expect(stderr).toMatch(/^(fairbucket: reading \d lines \(0\.0 MB\) in [\d.]+ s, [\d,]+ lines\/s\n)+fairbucket: read 4 lines/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('asks for an input rather than wait on a terminal', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type InputOptions, LineParser, csvFields } from '../src/simulate-input.js';
+import { type InputOptions, LineParser, PREFIX_CACHE_SIZE, csvFields } from '../src/simulate-input.js';
 import { parseTime } from '../src/simulate-time-format.js';
 
 /** Parses `lines` with a fresh parser; returns each line's request or problem. */
@@ -84,6 +84,15 @@ describe('LineParser', () => {
       ]);
       expect(parse(['203.0.113.7 - - [05/Jan/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 12'], { key: 'header:referer' }).results).toEqual(['no header `referer` to key it by']);
       expect(parse([COMBINED.replace('5123', 'many')], { costField: 'bytes' }).results).toEqual(['cost "many" in `bytes` is not a number >= 0']);
+      expect(parse(['203.0.113.7 - - [05/Jan/2026:10:00:00 +0000] "GET / HTTP/1.1'], { key: 'user-agent' }).results).toEqual(['no `user-agent` to key it by']);
+    });
+
+    it('forgets the IPv6 prefixes it remembers once it has PREFIX_CACHE_SIZE of them, and keys alike after', () => {
+      const address = (index: number) => `2001:db8:${(index >> 8).toString(16)}:${(index & 0xff).toString(16)}00:1::1`;
+      const lines = Array.from({ length: PREFIX_CACHE_SIZE + 2 }, (_, index) => `${address(index)} - - [05/Jan/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 12`);
+      const { results } = parse([...lines, lines[0]!]);
+      expect(results.at(-1)).toEqual(read('2001:db8:0:0::/56'.replace(':0:0::', '::')));
+      expect(results.at(-2)).toEqual(read(`2001:db8:${((PREFIX_CACHE_SIZE + 1) >> 8).toString(16)}:${(((PREFIX_CACHE_SIZE + 1) & 0xff) << 8).toString(16)}::/56`));
     });
   });
 
@@ -150,6 +159,8 @@ describe('LineParser', () => {
       expect(parse(['{"time":0}'], { timeField: 'at' }).results).toEqual(['time missing in `at` is not ISO-8601, [dd/Mon/yyyy:hh:mm:ss zone], epoch seconds or milliseconds']);
       expect(parse(['{"time":0,"ip":"a"}'], { key: 'header:x-api-key' }).results).toEqual(['no header `x-api-key` to key it by']);
       expect(parse(['{"time":0,"ip":"a","user":{}}'], { key: 'user' }).results).toEqual(['no `user` to key it by']);
+      expect(parse(['{"time":0,"user":"u"}'], { key: 'user.id' }).results).toEqual(['no `user.id` to key it by']);
+      expect(parse(['{"time":0,"ip":5}']).results).toEqual(['no `ip` to key it by']);
     });
   });
 

@@ -29,6 +29,10 @@ describe('the text helpers', () => {
 });
 
 describe('formatReport', () => {
+  it('reports an empty replay as zeros', async () => {
+    expect(formatReport(await simulate([], { capacity: 1, refillPerSecond: 1 }))).toContain('  granted   0 (0%)');
+  });
+
   it('says when waits are unbounded', async () => {
     const report = await simulate([{ timeMs: 0, key: 'a' }], { capacity: 1, refillPerSecond: 1 }, { mode: 'wait' });
     expect(formatReport(report).split('\n')[0]).toBe('fairbucket simulate: capacity 1, refill 1 per second, wait mode (max wait unbounded)');
@@ -69,6 +73,13 @@ describe('renderHtml', () => {
     expect(html).toContain('>45 s<');
     expect(html).toContain('<p>No key was refused.</p>');
     expect(html).not.toContain('<table class="keys">');
+  });
+
+  it('labels a replay of many days every few days', async () => {
+    const day = 86_400_000;
+    const report = await simulate([0, 20 * day].map((afterMs) => ({ timeMs: Date.UTC(2026, 0, 1) + afterMs, key: 'a' })), { capacity: 1, refillPerSecond: 1 }, { seriesStepMs: 60_000 });
+    const labels = renderHtml({ source: 's', report }).match(/class="tick">\d\d:\d\d</g);
+    expect(labels).toHaveLength(7); // at 0, 3, 6 … 18 days
   });
 
   it('plots rates of 0 on a linear axis', async () => {

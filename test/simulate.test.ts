@@ -248,6 +248,10 @@ describe('recommend', () => {
   ])('rejects the options %j', async (options, type, message) => {
     await expect(recommend([], options as never)).rejects.toThrow(new type(message));
   });
+
+  it('rejects options that are not an object', async () => {
+    await expect(recommend([], 'strict' as never)).rejects.toThrow(new TypeError('Expected `options` to be an object, got `"strict"` (string)'));
+  });
 });
 
 describe('VirtualClock', () => {
@@ -267,6 +271,20 @@ describe('VirtualClock', () => {
     while (clock.fireNext(Infinity));
     expect(fired.slice(4)).toEqual(['e@200', 'f@200']);
     expect(clock.nextDueMs).toBe(Infinity);
+  });
+});
+
+describe('VirtualClock, as a heap', () => {
+  it('fires any set of timers in order of due time, then of arming', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 40 }), (delays) => {
+        const clock = new VirtualClock();
+        const fired: [number, number][] = [];
+        delays.forEach((ms, order) => clock.setTimeout(() => fired.push([clock.now(), order]), ms));
+        while (clock.fireNext(Infinity));
+        expect(fired).toEqual(delays.map((ms, order) => [ms, order] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]));
+      }),
+    );
   });
 });
 
