@@ -142,6 +142,11 @@ export class LineParser {
   #header = '';
   #csvNames: string[] | undefined;
   readonly #clf: string[] = [];
+  /** In Common or Combined Log Format: the fields to split, the index of the key's and the cost's (-1: none), and why no line can be read. */
+  readonly #clfCount: number;
+  readonly #clfKey: number;
+  readonly #clfCost: number;
+  readonly #clfProblem: string | undefined;
   readonly #delimiter: string;
   /** ipKey's answers by the first four groups of an IPv6 address. */
   readonly #prefixKeys = new Map<string, string>();
@@ -154,6 +159,13 @@ export class LineParser {
     const key = options.key ?? 'ip';
     if (key.startsWith('header:')) this.#header = key.slice('header:'.length).toLowerCase();
     else this.#keyField = key.startsWith('field:') ? key.slice('field:'.length) : key;
+    const keyName = this.#header || this.#keyField;
+    const clfIndex = (name: string): number => CLF_FIELDS.indexOf(name as (typeof CLF_FIELDS)[number]);
+    this.#clfKey = clfIndex(keyName);
+    this.#clfCost = options.costField === undefined ? -1 : clfIndex(options.costField);
+    this.#clfCount = Math.max(4, this.#clfKey + 1, this.#clfCost + 1);
+    const unknown = this.#clfKey < 0 ? keyName : this.#clfCost < 0 && options.costField !== undefined ? options.costField : undefined;
+    if (unknown !== undefined) this.#clfProblem = `no field \`${unknown}\` in Common or Combined Log Format (fields: ${CLF_FIELDS.join(', ')})`;
   }
 
   /**
@@ -169,19 +181,12 @@ export class LineParser {
   }
 
   #clfLine(line: string): string | undefined {
+    if (this.#clfProblem) return this.#clfProblem;
     const fields = this.#clf;
-    const costIndex = this.#options.costField === undefined ? -1 : CLF_FIELDS.indexOf(this.#options.costField as (typeof CLF_FIELDS)[number]);
-    const keyName = this.#header || this.#keyField;
-    const keyIndex = CLF_FIELDS.indexOf(keyName as (typeof CLF_FIELDS)[number]);
-    if (keyIndex < 0) return `no field \`${keyName}\` in Common or Combined Log Format (fields: ${CLF_FIELDS.join(', ')})`;
-    if (costIndex < 0 && this.#options.costField !== undefined) return `no field \`${this.#options.costField}\` in Common or Combined Log Format (fields: ${CLF_FIELDS.join(', ')})`;
-    const found = clfFields(line, Math.max(4, keyIndex + 1, costIndex + 1), fields);
+    const found = clfFields(line, this.#clfCount, fields);
     if (found < 4 || line.indexOf('[') < 0) return 'not in Common or Combined Log Format';
-    const lookup = (name: string): unknown => {
-      const index = CLF_FIELDS.indexOf((name.startsWith('header:') ? name.slice('header:'.length) : name) as (typeof CLF_FIELDS)[number]);
-      return index < found ? fields[index] : undefined;
-    };
-    return this.#read(lookup, 'ip', 'time');
+    const key = this.#clfKey < found ? fields[this.#clfKey] : undefined;
+    return this.#accept('time', fields[3], key, this.#clfCost < 0 ? undefined : this.#clfCost < found ? fields[this.#clfCost] : undefined);
   }
 
   #jsonLine(line: string): string | undefined {
@@ -245,30 +250,33 @@ export class LineParser {
     return key;
   }
 
-  /** Reads the time, key and cost of a line through `lookup`; returns why not, if it cannot. */
+  /** Reads the time, key and cost of a JSON or CSV line through `lookup`; returns why not, if it cannot. */
   #read(lookup: Lookup, ipField: string | undefined, timeField: string | undefined): string | undefined {
     if (timeField === undefined) return `no time field (name it with --time-field; looked for ${TIME_FIELDS.join(', ')})`;
-    const time = lookup(timeField);
-    const timeMs = parseTime(time, this.#options.timeUnit ?? 'auto');
-    if (timeMs === undefined) return `time ${JSON.stringify(time) ?? 'missing'} in \`${timeField}\` is not ISO-8601, [dd/Mon/yyyy:hh:mm:ss zone], epoch seconds or milliseconds`;
     let key: unknown;
     if (this.#header) key = lookup(`header:${this.#header}`);
-    else if (this.#keyField === 'ip') {
-      if (ipField === undefined) return `no client address field (name it with --ip-field; looked for ${IP_FIELDS.join(', ')})`;
-      const address = lookup(ipField);
-      key = typeof address === 'string' && address !== '' ? this.#ipKey(address) : undefined;
-    } else key = lookup(this.#keyField);
-    if (typeof key === 'number') key = String(key);
+    else if (this.#keyField !== 'ip') key = lookup(this.#keyField);
+    else if (ipField === undefined) return `no client address field (name it with --ip-field; looked for ${IP_FIELDS.join(', ')})`;
+    else key = lookup(ipField);
+    const costField = this.#options.costField;
+    return this.#accept(timeField, lookup(timeField), key, costField === undefined ? undefined : lookup(costField));
+  }
+
+  /** Takes the time, key and cost of a line, as found in its fields; returns why not, if it cannot. */
+  #accept(timeField: string, time: unknown, found: unknown, costValue: unknown): string | undefined {
+    const timeMs = parseTime(time, this.#options.timeUnit ?? 'auto');
+    if (timeMs === undefined) return `time ${JSON.stringify(time) ?? 'missing'} in \`${timeField}\` is not ISO-8601, [dd/Mon/yyyy:hh:mm:ss zone], epoch seconds or milliseconds`;
+    let key = typeof found === 'number' ? String(found) : found;
     if (typeof key !== 'string' || key === '') return `no ${this.#header ? `header \`${this.#header}\`` : `\`${this.#keyField}\``} to key it by`;
+    if (!this.#header && this.#keyField === 'ip') key = this.#ipKey(key);
     let cost = 1;
     const costField = this.#options.costField;
     if (costField !== undefined) {
-      const value = lookup(costField);
-      cost = value === '-' ? 0 : typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-      if (!(cost >= 0 && cost < Infinity)) return `cost ${JSON.stringify(value) ?? 'missing'} in \`${costField}\` is not a number >= 0`;
+      cost = costValue === '-' ? 0 : typeof costValue === 'number' ? costValue : typeof costValue === 'string' && costValue.trim() !== '' ? Number(costValue) : Number.NaN;
+      if (!(cost >= 0 && cost < Infinity)) return `cost ${JSON.stringify(costValue) ?? 'missing'} in \`${costField}\` is not a number >= 0`;
     }
     this.timeMs = timeMs;
-    this.key = key;
+    this.key = key as string;
     this.cost = cost;
     return undefined;
   }

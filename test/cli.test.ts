@@ -127,6 +127,21 @@ describe('fairbucket simulate (the command, in a child process)', () => {
   });
 });
 
+describe('the sample log generator', () => {
+  it('writes a day that the command reads without a bad line, the scraper one key and the most refused', async () => {
+    for (const format of ['clf', 'json']) {
+      const file = join(work, `sample.${format}.gz`);
+      execFileSync(process.execPath, [join(root, 'examples/sample-log.mjs'), file, '--lines', '20000', '--format', format], { stdio: 'ignore' });
+      const { code, stdout, stderr } = await run(['simulate', file, '--capacity', '100', '--rate', '0.5', '--json']);
+      expect([code, stderr]).toEqual([0, '']);
+      const report = JSON.parse(stdout);
+      expect(report.durationMs).toBeGreaterThan(23 * 3_600_000);
+      expect(report.topKeys[0]).toMatchObject({ key: '2001:db8:bad:ff00::/56' });
+      expect(report.totals.refusedKeys).toBe(1);
+    }
+  });
+});
+
 describe('fairbucket recommend (the command, in a child process)', () => {
   it('prints the recommended policy and the frontier', async () => {
     const { code, stdout } = await run(['recommend', 'access.log', '--refused-keys', '0%', '--capacities', '1,5,10', '--rates', '1,2,5']);

@@ -156,11 +156,11 @@ describe('LineParser', () => {
         'cost -1 in `cost` is not a number >= 0',
       ]);
       expect(parse(['{"time":0,"ip":"a"}'], { costField: 'cost' }).results).toEqual(['cost missing in `cost` is not a number >= 0']);
-      expect(parse(['{"time":0}'], { timeField: 'at' }).results).toEqual(['time missing in `at` is not ISO-8601, [dd/Mon/yyyy:hh:mm:ss zone], epoch seconds or milliseconds']);
+      expect(parse(['{"time":0,"ip":"a"}'], { timeField: 'at' }).results).toEqual(['time missing in `at` is not ISO-8601, [dd/Mon/yyyy:hh:mm:ss zone], epoch seconds or milliseconds']);
       expect(parse(['{"time":0,"ip":"a"}'], { key: 'header:x-api-key' }).results).toEqual(['no header `x-api-key` to key it by']);
       expect(parse(['{"time":0,"ip":"a","user":{}}'], { key: 'user' }).results).toEqual(['no `user` to key it by']);
       expect(parse(['{"time":0,"user":"u"}'], { key: 'user.id' }).results).toEqual(['no `user.id` to key it by']);
-      expect(parse(['{"time":0,"ip":5}']).results).toEqual(['no `ip` to key it by']);
+      expect(parse(['{"time":0,"ip":true}']).results).toEqual(['no `ip` to key it by']);
     });
   });
 
