@@ -108,9 +108,13 @@ export class Simulation {
   async finish(): Promise<SimulationReport> {
     if (this.#finished) throw new Error('This simulation has finished already');
     this.#finished = true;
-    for (let spins = 0; this.#pending > 0 && spins < 1000; spins++) {
+    // Serving a waiter arms the timer for the next at once, so one pass fires them all;
+    // the promises' reactions then run at the await.
+    for (let stalled = 0; this.#pending > 0 && stalled < 2; ) {
+      const pending = this.#pending;
       while (this.#clock.nextDueMs < Infinity) this.#fire(Infinity);
       await null;
+      stalled = this.#pending === pending ? stalled + 1 : 0;
     }
     return this.#report();
   }

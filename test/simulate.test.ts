@@ -323,3 +323,13 @@ describe('simulate at scale', () => {
     expect(skipped.grid[0]).toMatchObject({ events: 1, refused: 0 });
   });
 });
+
+describe("simulate's end in 'wait' mode", () => {
+  it('serves thousands of requests still waiting on one key when the events end', async () => {
+    const events = Array.from({ length: 3_000 }, () => ({ timeMs: 0, key: 'a' }));
+    const report = await simulate(events, { capacity: 1, refillPerSecond: 1 }, { mode: 'wait' });
+    expect(report.totals).toMatchObject({ granted: 3_000, refused: 0 });
+    expect(report.waits).toMatchObject({ waited: 2_999, maxMs: 2_999_000 });
+    expect(report.durationMs).toBe(2_999_000);
+  });
+});
