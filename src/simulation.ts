@@ -110,11 +110,12 @@ export class Simulation {
     this.#finished = true;
     // Serving a waiter arms the timer for the next at once, so one pass fires them all;
     // the promises' reactions then run at the await.
+    // (A request left waiting with no timer armed could never be served: stop rather than spin.)
     for (let stalled = 0; this.#pending > 0 && stalled < 2; ) {
-      const pending = this.#pending;
+      const [pending, armed] = [this.#pending, this.#clock.nextDueMs < Infinity];
       while (this.#clock.nextDueMs < Infinity) this.#fire(Infinity);
       await null;
-      stalled = this.#pending === pending ? stalled + 1 : 0;
+      stalled = armed || this.#pending !== pending ? 0 : stalled + 1;
     }
     return this.#report();
   }
