@@ -62,8 +62,10 @@ export async function readLog(path: string, parser: LineParser, replayer: Replay
   const sample = (samples: LineSample[], text: string, reason: string): void => {
     if (samples.length < SAMPLES) samples.push({ lineNumber: lines, text: text.length > SAMPLE_CHARS ? `${text.slice(0, SAMPLE_CHARS)}…` : text, reason });
   };
-  const line = (text: string): void => {
+  const line = (raw: string): void => {
     lines++;
+    // A byte-order mark (written by some Windows tools) is not part of the first line.
+    const text = lines === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
     const problem = parser.parse(text.endsWith('\r') ? text.slice(0, -1) : text);
     if (problem === null) return;
     if (problem !== undefined) {

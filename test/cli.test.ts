@@ -214,6 +214,8 @@ describe('main (the command, in this process)', () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ totals: { keys: 2, refused: 0 }, policy: { maxKeys: 5 } });
     expect(stderr).toContain(`line 3: not in Common or Combined Log Format: ${'x'.repeat(160)}…\n`);
+    const marked = await runHere(['simulate', '--capacity', '1', '--rate', '1', '--json'], `\uFEFF{"time":0,"ip":"1.2.3.4"}\n`);
+    expect([marked.stderr, JSON.parse(marked.stdout).totals.events]).toEqual(['', 1]);
     const whole = await runHere(['simulate', '--capacity', '1', '--rate', '1', '--ipv6-subnet', 'false', '--json'], input);
     expect(JSON.parse(whole.stdout).topKeys).toEqual([]);
     expect(JSON.parse(whole.stdout).totals.keys).toBe(2);
