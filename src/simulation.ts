@@ -46,7 +46,8 @@ export class Simulation {
   /** 'wait' mode: promises not yet settled, the time their reactions see, and the waits. */
   #pending = 0;
   #settleMs = 0;
-  #lastMs = 0;
+  /** The time last recorded by `#mark`. */
+  #markedMs = Number.NaN;
   readonly #waits = new Map<number, number>();
   #waitTotalMs = 0;
   #waitMaxMs = 0;
@@ -149,15 +150,13 @@ export class Simulation {
    * 'wait' mode: starts an `acquire` at `atMs`, first firing the timers due by then. A
    * request that `tryAcquire` grants is one `acquire` would grant at once (both take only
    * from a bucket nobody waits on), so only the others make a promise (measured: 1.5 M
-   * requests a second replayed with a promise each). A promise's reactions run later, as
-   * microtasks; each time the clock moves while some are pending, a microtask queued
-   * behind them records the new time, so a reaction reads the time at which its promise
-   * settled however late it runs.
+   * requests a second replayed with a promise each).
    */
   #acquire(index: number, key: string, cost: number, atMs: number): void {
     while (this.#clock.nextDueMs <= atMs) this.#fire(atMs);
-    this.#moveTo(atMs);
+    this.#clock.nowMs = atMs;
     if (this.#limiter.tryAcquire(key, cost)) return this.#served(atMs, atMs);
+    this.#mark();
     this.#pending++;
     this.#limiter.acquire(key, cost, this.#acquireOptions).then(
       () => {
@@ -173,13 +172,21 @@ export class Simulation {
 
   /** Fires the next timer due by `untilMs`, at its time. */
   #fire(untilMs: number): void {
-    this.#moveTo(this.#clock.nextDueMs);
+    this.#clock.nowMs = Math.max(this.#clock.nowMs, this.#clock.nextDueMs);
+    this.#mark();
     this.#clock.fireNext(untilMs);
   }
 
-  #moveTo(atMs: number): void {
-    if (atMs === this.#clock.nowMs && atMs === this.#lastMs) return;
-    this.#clock.nowMs = this.#lastMs = atMs;
+  /**
+   * Makes the reactions of promises settled from now on read the clock's time. They run
+   * later, as microtasks: a microtask queued behind the reactions of earlier times, before
+   * any of this time's, records it, so a reaction reads the time at which its promise
+   * settled however late it runs. Called before anything that may settle a promise.
+   */
+  #mark(): void {
+    const atMs = this.#clock.nowMs;
+    if (atMs === this.#markedMs) return;
+    this.#markedMs = atMs;
     if (this.#pending === 0) this.#settleMs = atMs;
     else queueMicrotask(() => (this.#settleMs = atMs));
   }
@@ -244,7 +251,7 @@ export class Simulation {
       traces.push({ key: top.key, points });
     }
     const { capacity, refillPerSecond } = this.#limiter;
-    const lastMs = Math.max(this.#clock.nowMs, this.#lastMs);
+    const lastMs = this.#clock.nowMs;
     return {
       policy: { capacity, refillPerSecond, maxKeys: this.#maxKeys },
       mode: this.#options.mode,

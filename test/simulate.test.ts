@@ -158,6 +158,8 @@ describe('simulate', () => {
           expect(report.totals).toMatchObject({ events: events.length, refused: expected.refused, granted: expected.waits.length });
           const rank = (percentile: number) => Math.ceil(expected.waits[Math.max(0, Math.ceil((percentile / 100) * expected.waits.length) - 1)] ?? 0);
           expect(report.waits).toMatchObject({ maxMs: expected.waits.at(-1) ?? 0, p50Ms: rank(50), p99Ms: rank(99), waited: expected.waits.filter((ms) => ms > 0).length });
+          const meanMs = expected.waits.length ? expected.waits.reduce((sum, ms) => sum + ms, 0) / expected.waits.length : 0;
+          expect(report.waits!.meanMs).toBeCloseTo(meanMs, 6);
         }),
         { numRuns: 60 },
       );
