@@ -52,8 +52,8 @@ describe('LineParser', () => {
     });
 
     it('does not take a host name for an IPv6 prefix it has seen', () => {
-      const lines = ['1:2:3:4', '1:2:3:4:5:6:7:8', 'a:b:c:d:zz'].map((address) => `${address} - - [05/Jan/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 12`);
-      expect(parse(lines).results.map((result) => (result as { key: string }).key)).toEqual(['1:2:3:4', '1:2:3::/56', 'a:b:c:d:zz']);
+      const lines = ['1:2:3:4', '1:2:3:4:5:6:7:8', 'a:b:c:d:zz', 'a:b:c:d:e', 'a:b:c:d::1'].map((address) => `${address} - - [05/Jan/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 12`);
+      expect(parse(lines).results.map((result) => (result as { key: string }).key)).toEqual(['1:2:3:4', '1:2:3::/56', 'a:b:c:d:zz', 'a:b:c:d:e', 'a:b:c::/56']);
     });
 
     it('keys by the user, a header of Combined Log Format or any field, and reads the cost from a field', () => {
@@ -85,6 +85,7 @@ describe('LineParser', () => {
       expect(parse(['203.0.113.7 - - [05/Jan/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 12'], { key: 'header:referer' }).results).toEqual(['no header `referer` to key it by']);
       expect(parse([COMBINED.replace('5123', 'many')], { costField: 'bytes' }).results).toEqual(['cost "many" in `bytes` is not a number >= 0']);
       expect(parse(['203.0.113.7 - - [05/Jan/2026:10:00:00 +0000] "GET / HTTP/1.1'], { key: 'user-agent' }).results).toEqual(['no `user-agent` to key it by']);
+      expect(parse(['203.0.113.7 - - [05/Jan/2026:10:00:00 +0000] "GET / HTTP/1.1" 200'], { costField: 'bytes' }).results).toEqual(['cost missing in `bytes` is not a number >= 0']);
     });
 
     it('forgets the IPv6 prefixes it remembers once it has PREFIX_CACHE_SIZE of them, and keys alike after', () => {
