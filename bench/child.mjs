@@ -59,7 +59,7 @@ async function run() {
       return { nsPerOp: stats.p50 };
     }
     case 'keyed': {
-      const decide = keyed[contender]();
+      const decide = keyed[contender](params);
       const { keys, order } = keysInOrder(params.keys);
       for (const key of keys) await decide(key);
       const mask = order.length - 1;

@@ -31,12 +31,12 @@ export const single = {
 
 /** Scenario 2 and 3: many keys, `tryAcquire(key, 1)`. Each returns a function of the key. */
 export const keyed = {
-  fairbucket: () => {
-    const keyedLimiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 1, maxKeys: Infinity });
+  fairbucket: ({ capacity = 10, refillPerSecond = 1 } = {}) => {
+    const keyedLimiter = new KeyedLimiter({ capacity, refillPerSecond, maxKeys: Infinity });
     return (key) => keyedLimiter.tryAcquire(key, 1);
   },
-  'speed of light': () => {
-    const baseline = new MinimalKeyed(10, 1);
+  'speed of light': ({ capacity = 10, refillPerSecond = 1 } = {}) => {
+    const baseline = new MinimalKeyed(capacity, refillPerSecond);
     return (key) => baseline.tryAcquire(key, 1);
   },
   'GCRA, one number per key': () => {
@@ -107,14 +107,53 @@ export const waiting = {
 };
 
 /**
+ * The least a token bucket with fairbucket's semantics can do in Redis, scenario 8's
+ * yardstick: TIME, GET, SET PX on one key, and the level and the instant stored exactly
+ * (%.17g, and TIME's own strings: rounding either would make refills drift), but no
+ * reservations, refunds, reports, expiry to the millisecond, clock safety nor settings.
+ */
+export const MINIMAL_REDIS_SCRIPT = `
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local time = redis.call('TIME')
+local tokens = capacity
+local state = redis.call('GET', KEYS[1])
+if state then
+  local stored, seconds, micros = string.match(state, '(%S+) (%S+) (%S+)')
+  tokens = stored + ((time[1] - seconds) * 1000000 + (time[2] - micros)) * rate / 1000000
+  if tokens > capacity then tokens = capacity end
+end
+if tokens < cost then return 0 end
+tokens = tokens - cost
+redis.call('SET', KEYS[1], string.format('%.17g', tokens) .. ' ' .. time[1] .. ' ' .. time[2], 'PX', math.ceil((capacity - tokens) * 1000 / rate) + 1)
+return 1
+`;
+
+/**
  * Scenario 8: one decision against Redis through the given ioredis client, on a large
  * limit so that every decision is a grant. Each returns a function resolving to a boolean.
+ * The two yardsticks are plain `evalsha` calls: the minimal script above (Redis time), and
+ * fairbucket's own script (client time: what the limiter adds to one call).
  */
 export const redis = {
   fairbucket: async (client) => {
     const { RedisKeyedLimiter } = await import('../dist/redis.js');
     const limiter = new RedisKeyedLimiter({ redis: client, prefix: 'bench:fairbucket:', capacity: 1e9, refillPerSecond: 1e6 });
     return (key) => limiter.tryAcquire(key);
+  },
+  'minimal script (TIME, GET, SET PX), raw evalsha': async (client) => {
+    const sha = await client.script('LOAD', MINIMAL_REDIS_SCRIPT);
+    return (key) => client.evalsha(sha, 1, `bench:minimal:${key}`, '1000000000', '1000000', '1').then((granted) => granted === 1);
+  },
+  "fairbucket's script, raw evalsha": async (client) => {
+    // The EVALSHA a limiter sends (its first call also loads the script), then sent by hand.
+    const { RedisKeyedLimiter } = await import('../dist/redis.js');
+    let sent;
+    const spy = { call: (...args) => ((sent ??= args), client.call(...args)) };
+    await new RedisKeyedLimiter({ redis: spy, prefix: 'bench:raw:', capacity: 1e9, refillPerSecond: 1e6 }).tryAcquire('warm-up');
+    const [, sha, , , ...argv] = sent;
+    return (key) => client.evalsha(sha, 1, `bench:raw:${key}`, ...argv).then((reply) => reply[0] > 0);
   },
   'rate-limiter-flexible RateLimiterRedis': async (client) => {
     const { RateLimiterRedis } = require('rate-limiter-flexible');

@@ -18,6 +18,14 @@ function keyOrder() {
   };
 }
 
+/** Microseconds Redis spent in scripts (EVALSHA and EVAL, their inner calls included) since the last CONFIG RESETSTAT. */
+async function scriptUsec(client) {
+  const stats = await client.info('commandstats');
+  let usec = 0;
+  for (const name of ['evalsha', 'eval']) usec += Number(new RegExp(`cmdstat_${name}:calls=\\d+,usec=(\\d+)`).exec(stats)?.[1] ?? 0);
+  return usec;
+}
+
 // The same ioredis client for every contender; round trips are counted as writes to its
 // socket while one decision at a time runs (a pipelined batch is one write).
 const client = new Redis(params.url);
@@ -40,6 +48,8 @@ const roundTripsPerDecision = writes / sequential;
 stream.write = write;
 let decisions = 0;
 let granted = 0;
+await client.config('RESETSTAT');
+const cpuBefore = process.cpuUsage();
 startMs = performance.now();
 const endMs = startMs + params.durationMs;
 await Promise.all(
@@ -51,6 +61,11 @@ await Promise.all(
   }),
 );
 const concurrentPerSecond = decisions / ((performance.now() - startMs) / 1000);
+const cpu = process.cpuUsage(cpuBefore);
+const clientCpuUsPerDecision = (cpu.user + cpu.system) / decisions;
+const redisUsecPerDecision = (await scriptUsec(client)) / decisions;
 client.disconnect();
-process.stdout.write(`${JSON.stringify({ sequentialPerSecond, concurrentPerSecond, roundTripsPerDecision, grantedShare: granted / decisions })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ sequentialPerSecond, concurrentPerSecond, roundTripsPerDecision, grantedShare: granted / decisions, redisUsecPerDecision, clientCpuUsPerDecision })}\n`,
+);
 process.exit(0);

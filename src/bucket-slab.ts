@@ -1,77 +1,166 @@
-import { covers, spend } from './refill.js';
+import type { BucketStore } from './bucket-store.js';
+import type { LimitState } from './limit-state.js';
+import { type MilliTokens, covers, spend } from './refill.js';
 
 /** Slots the arrays start with; they double as keys are added. */
 const INITIAL_SLOTS = 16;
 
 /**
- * BucketSlab holds the levels (see refill.ts) of many keyed buckets in a packed layout:
- * a Map from key to a small-integer slot, and per slot one float64 level, two int32 links
- * of a least-recently-used list, and the key. A Map<string, number> of levels would box
- * every non-integer level in its own heap object and need a delete and a re-insert to
- * track recency; here updating a level or marking a key used allocates nothing and
- * touches no hash table.
+ * Buckets compared when one must go to make room under `maxKeys`: the least recently used
+ * few, of which the one closest to full goes (Redis samples 5 for its LRU eviction too).
  */
-export class BucketSlab {
+const EVICTION_SAMPLE = 5;
+
+/**
+ * BucketSlab is the store of a KeyedLimiter: the levels (see refill.ts) of many keyed
+ * buckets in a packed layout: a Map from key to a small-integer slot, and per slot one
+ * float64 level, two int32 links of a least-recently-used list, and the key. A
+ * Map<string, number> of levels would box every non-integer level in its own heap object
+ * and need a delete and a re-insert to track recency; here updating a level or marking a
+ * key used allocates nothing and touches no hash table.
+ *
+ * It forgets, as decisions pass by (no timer, no scan), buckets that have been full for one
+ * refill period, and under `maxKeys` the one closest to full among the least recently used.
+ */
+export class BucketSlab implements BucketStore {
   readonly #slots = new Map<string, number>();
+  readonly #maxKeys: number;
+  readonly #state: LimitState;
   /** Slot 0 is the list's sentinel: #newer[0] is the least recently used slot, #older[0] the most. */
-  #keys: (string | undefined)[] = new Array<string | undefined>(INITIAL_SLOTS);
-  #levels = new Float64Array(INITIAL_SLOTS);
-  #older = new Int32Array(INITIAL_SLOTS);
-  #newer = new Int32Array(INITIAL_SLOTS);
+  #keys: (string | undefined)[] = [];
+  /** Levels by slot; the sentinel's is -Infinity, so an empty slab is never due a sweep. */
+  #levels = new Float64Array(0);
+  #older = new Int32Array(0);
+  #newer = new Int32Array(0);
   /** First free slot, chained through #newer; 0 when none. */
   #free = 0;
   /** Slots ever handed out, including the sentinel. */
   #used = 1;
+  /** A bucket whose level plus the refill so far reaches this has been full for one refill period (see #dropFull). */
+  #dropAtMilli = 0;
+  evicted = 0;
 
-  /** Buckets held. */
+  /** `maxKeys` counts the buckets held here and those held elsewhere (see makeRoom). */
+  constructor(state: LimitState, maxKeys: number) {
+    this.#state = state;
+    this.#maxKeys = maxKeys;
+    this.configure();
+    this.clear();
+  }
+
   get size(): number {
     return this.#slots.size;
   }
 
-  /** Returns the slot of `key`, or undefined when it holds no bucket. */
-  slot(key: string): number | undefined {
-    return this.#slots.get(key);
-  }
-
-  /** Returns the least recently used slot, or 0 when empty. */
-  oldest(): number {
-    return this.#newer[0]!;
-  }
-
-  /** Returns the level of the least recently used bucket, or -Infinity when empty. */
-  oldestLevel(): number {
-    const oldest = this.#newer[0]!;
-    return oldest === 0 ? -Infinity : this.#levels[oldest]!;
-  }
-
-  level(slot: number): number {
-    return this.#levels[slot]!;
-  }
-
-  setLevel(slot: number, level: number): void {
-    this.#levels[slot] = level;
-  }
-
   /**
-   * Takes `need` milli-tokens from `key`'s bucket if it covers them, a full bucket
-   * holding `full` and `accrued` being the refill so far (`nowMs * refillPerSecond`, see
-   * refill.ts), and marks it the most recently used; undefined when `key` holds none.
+   * Sets the level past which a bucket goes: the level plus refill at which it has been
+   * full for one refill period (uncapped, it would hold twice its capacity). A fixed
+   * quota's full bucket never changes, so it goes at once.
    */
-  take(key: string, need: number, accrued: number, full: number): boolean | undefined {
+  configure(): void {
+    const { fullMilli, refillPerSecond } = this.#state;
+    this.#dropAtMilli = refillPerSecond > 0 ? 2 * fullMilli : fullMilli;
+  }
+
+  take(key: string, needMilli: MilliTokens, accruedMilli: MilliTokens): boolean | undefined {
     const slot = this.#slots.get(key);
     if (slot === undefined) return undefined;
-    this.touch(slot);
+    this.#touch(slot);
+    // takeFrom written out: this is every keyed decision's path (see ARCHITECTURE.md).
     const levels = this.#levels;
     const level = levels[slot]!;
-    const tokens = level + accrued;
-    if (tokens >= full) levels[slot] = full - need - accrued;
-    else if (covers(tokens, need, accrued)) levels[slot] = spend(level, need);
+    const tokens = level + accruedMilli;
+    const fullMilli = this.#state.fullMilli;
+    if (tokens >= fullMilli) levels[slot] = fullMilli - needMilli - accruedMilli;
+    else if (covers(tokens, needMilli, Math.abs(accruedMilli) + this.#state.originScaleMilli)) levels[slot] = spend(level, needMilli);
     else return false;
     return true;
   }
 
+  levelOf(key: string): MilliTokens | undefined {
+    const slot = this.#slots.get(key);
+    return slot === undefined ? undefined : this.#levels[slot];
+  }
+
+  setLevel(key: string, levelMilli: MilliTokens): void {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) this.#add(key, levelMilli);
+    else this.#levels[slot] = levelMilli;
+  }
+
+  drop(key: string): boolean {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return false;
+    this.#remove(slot);
+    return true;
+  }
+
+  touch(key: string): void {
+    this.#touch(this.#slots.get(key)!);
+  }
+
+  rebase(map: (levelMilli: MilliTokens) => MilliTokens): void {
+    for (let slot = this.#newer[0]!; slot !== 0; slot = this.#newer[slot]!) this.#levels[slot] = map(this.#levels[slot]!);
+  }
+
+  /** Removes every bucket and gives the memory back. */
+  clear(): void {
+    this.#slots.clear();
+    this.#keys = new Array<string | undefined>(INITIAL_SLOTS);
+    this.#levels = new Float64Array(INITIAL_SLOTS);
+    this.#levels[0] = -Infinity;
+    this.#older = new Int32Array(INITIAL_SLOTS);
+    this.#newer = new Int32Array(INITIAL_SLOTS);
+    this.#free = 0;
+    this.#used = 1;
+  }
+
+  /**
+   * Drops, when due, up to two buckets that have been full for at least one refill period
+   * from the least recently used end, stopping at the first that has not: every later one
+   * was used more recently. So each decision removes more than it can add, and a bucket
+   * outlives its last use by at most about two refill periods. The period of grace keeps a
+   * key used steadily below its limit from being dropped and re-created on each use
+   * (measured: it doubled the cost of a decision). The check is one comparison: the
+   * sentinel's level is -Infinity.
+   */
+  sweep(accruedMilli: MilliTokens): void {
+    if (this.#levels[this.#newer[0]!]! + accruedMilli >= this.#dropAtMilli) this.#dropFull(accruedMilli);
+  }
+
+  /**
+   * Makes room for one more bucket under `maxKeys`, `elsewhere` being the buckets held
+   * outside the slab (those with waiters, which never go): past it, of the few least
+   * recently used buckets the one closest to full goes, as the one whose loss forgets
+   * least (a full bucket reads as new). Returns false when the slab is empty.
+   */
+  makeRoom(elsewhere: number, accruedMilli: MilliTokens): boolean {
+    if (this.#slots.size + elsewhere < this.#maxKeys) return true;
+    let victim = 0;
+    let best = -Infinity;
+    let slot = this.#newer[0]!;
+    for (let sampled = 0; slot !== 0 && sampled < EVICTION_SAMPLE; sampled++, slot = this.#newer[slot]!) {
+      const tokens = this.#levels[slot]! + accruedMilli;
+      if (tokens > best) {
+        victim = slot;
+        best = tokens;
+      }
+    }
+    if (victim === 0) return false;
+    this.#remove(victim);
+    this.evicted++;
+    return true;
+  }
+
+  #dropFull(accruedMilli: MilliTokens): void {
+    for (let budget = 2; budget > 0 && this.#levels[this.#newer[0]!]! + accruedMilli >= this.#dropAtMilli; budget--) {
+      this.#remove(this.#newer[0]!);
+      this.evicted++;
+    }
+  }
+
   /** Marks `slot` as the most recently used. Written out: it is on every decision's path. */
-  touch(slot: number): void {
+  #touch(slot: number): void {
     const older = this.#older;
     const newer = this.#newer;
     // Unlinking and linking again is right for the newest slot too (no test needed).
@@ -86,8 +175,7 @@ export class BucketSlab {
     older[0] = slot;
   }
 
-  /** Adds a bucket for `key` (which must hold none), as the most recently used; returns its slot. */
-  add(key: string, level: number): number {
+  #add(key: string, levelMilli: MilliTokens): void {
     let slot = this.#free;
     if (slot !== 0) this.#free = this.#newer[slot]!;
     else {
@@ -95,40 +183,8 @@ export class BucketSlab {
       if (slot === this.#levels.length) this.#grow();
     }
     this.#keys[slot] = key;
-    this.#levels[slot] = level;
+    this.#levels[slot] = levelMilli;
     this.#slots.set(key, slot);
-    this.#link(slot);
-    return slot;
-  }
-
-  /** Removes the bucket in `slot`; returns its key. */
-  remove(slot: number): string {
-    const key = this.#keys[slot]!;
-    this.#slots.delete(key);
-    this.#keys[slot] = undefined;
-    this.#unlink(slot);
-    this.#newer[slot] = this.#free;
-    this.#free = slot;
-    return key;
-  }
-
-  /** Replaces every level with `map(level)`. */
-  rebase(map: (level: number) => number): void {
-    for (let slot = this.#newer[0]!; slot !== 0; slot = this.#newer[slot]!) this.#levels[slot] = map(this.#levels[slot]!);
-  }
-
-  /** Removes every bucket and gives the memory back. */
-  clear(): void {
-    this.#slots.clear();
-    this.#keys = new Array<string | undefined>(INITIAL_SLOTS);
-    this.#levels = new Float64Array(INITIAL_SLOTS);
-    this.#older = new Int32Array(INITIAL_SLOTS);
-    this.#newer = new Int32Array(INITIAL_SLOTS);
-    this.#free = 0;
-    this.#used = 1;
-  }
-
-  #link(slot: number): void {
     const newest = this.#older[0]!;
     this.#older[slot] = newest;
     this.#newer[slot] = 0;
@@ -136,11 +192,15 @@ export class BucketSlab {
     this.#older[0] = slot;
   }
 
-  #unlink(slot: number): void {
+  #remove(slot: number): void {
+    this.#slots.delete(this.#keys[slot]!);
+    this.#keys[slot] = undefined;
     const older = this.#older[slot]!;
     const newer = this.#newer[slot]!;
     this.#newer[older] = newer;
     this.#older[newer] = older;
+    this.#newer[slot] = this.#free;
+    this.#free = slot;
   }
 
   #grow(): void {

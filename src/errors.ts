@@ -1,3 +1,8 @@
+/** Returns the default message for a wait of `retryAfterMs`: whole milliseconds, rounded up, or "never". */
+function defaultMessage(retryAfterMs: number): string {
+  return retryAfterMs === Infinity ? 'Rate limit exceeded: the request can never be granted' : `Rate limit exceeded: retry after ${Math.ceil(retryAfterMs)} ms`;
+}
+
 /**
  * RateLimitError is the rejection of an `acquire` that cannot be served in
  * time: the wait would pass `maxWaitMs`, the limit can never be met again
@@ -18,10 +23,11 @@ export class RateLimitError extends Error {
 
   /**
    * @param retryAfterMs - milliseconds until the same request could be served; Infinity when never.
-   * @param message - the text; by default it states `retryAfterMs`.
+   * @param message - the text; by default it states `retryAfterMs` rounded up to whole
+   * milliseconds ("retry after 20515 ms"), or "never" for Infinity.
    * @param options - `cause`: the error behind a refusal (a failed Redis command, for one).
    */
-  constructor(retryAfterMs: number, message = `Rate limit exceeded: retry after ${retryAfterMs} ms`, options?: ErrorOptions) {
+  constructor(retryAfterMs: number, message = defaultMessage(retryAfterMs), options?: ErrorOptions) {
     super(message, options);
     this.name = 'RateLimitError';
     this.retryAfterMs = retryAfterMs;

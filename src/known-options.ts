@@ -11,8 +11,11 @@ function distance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-/** Returns the known name closest to `name`: a name it starts or ends, else the fewest edits (the first on a tie). */
-function closest(name: string, known: readonly string[]): string {
+/**
+ * Returns the known name closest to `name`: one it starts or that starts it, else the
+ * fewest edits (the first on a tie), if few enough for a typo; else undefined.
+ */
+function closest(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   let best = known[0]!;
   let bestDistance = Infinity;
@@ -24,17 +27,20 @@ function closest(name: string, known: readonly string[]): string {
       bestDistance = score;
     }
   }
-  return best;
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
 /**
  * Throws a TypeError naming the first own enumerable property of `options` that is not in
- * `known`, with the closest known name: ``Unknown option `maxWait` (did you mean `maxWaitMs`?)``.
+ * `known`, with the closest known name when one is close enough to be a typo
+ * (``Unknown option `maxWait` (did you mean `maxWaitMs`?)``), else the known names.
  * A typo would otherwise be ignored silently (a `maxWait` that never bounds a wait).
  */
 export function checkKnownOptions(options: object, known: readonly string[]): void {
   for (const name in options) {
     if (!Object.hasOwn(options, name) || known.includes(name)) continue;
-    throw new TypeError(`Unknown option \`${name}\` (did you mean \`${closest(name, known)}\`?)`);
+    const suggestion = closest(name, known);
+    const hint = suggestion === undefined ? `known options: ${known.map((option) => `\`${option}\``).join(', ')}` : `did you mean \`${suggestion}\`?`;
+    throw new TypeError(`Unknown option \`${name}\` (${hint})`);
   }
 }

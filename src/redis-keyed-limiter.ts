@@ -2,112 +2,43 @@ import { type Clock, checkClock } from './clock.js';
 import type { Decision } from './decision.js';
 import { RateLimitError } from './errors.js';
 import { KeyedLimiter } from './keyed-limiter.js';
-import { type AcquireOptions, type Denial, type LimiterStats, admit, checkLimitOptions, checkOnDeny } from './options.js';
-import { type RedisClientLike, type SendCommand, commandSender } from './redis-client.js';
-import { DECIDE_SCRIPT, DECIDE_SCRIPT_SHA1 } from './redis-script.js';
-import { RedisTimeoutError } from './redis-timeout-error.js';
+import { TAKE_ALL } from './enlist.js';
+import { checkKnownOptions } from './known-options.js';
+import { admit, checkLimitOptions, checkOnDeny } from './check-options.js';
+import type { AcquireOptions, Denial, LimiterStats } from './limit-options.js';
+import { type RedisDriver, redisDriver } from './redis-client.js';
+import type { RedisKeyedLimiterOptions, RedisLimiterStats } from './redis-keyed-limiter-options.js';
+import { type RedisLimitEntry, type RedisMultiDecision, takeAll } from './redis-take-all.js';
+import { RedisDataError } from './redis-data-error.js';
+import { FailurePolicy, checkErrorPolicy } from './redis-failure-policy.js';
+import { DECIDE, type Operation, Outcome, type Reply, readReply, waitMs } from './redis-script.js';
+import { RedisTransport, type ScriptCall } from './redis-transport.js';
 import { sleep } from './sleep.js';
 import { finiteNumber, invalid, stringKey } from './validate.js';
 
-/**
- * The methods of a KeyedLimiter a RedisKeyedLimiter falls back on (structural, so that a
- * KeyedLimiter from any build of this package fits).
- * @example
- * ```ts
- * const fallback: LocalKeyedLimiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 1 });
- * ```
- */
-export type LocalKeyedLimiter = Pick<KeyedLimiter, 'tryAcquire' | 'take' | 'acquire' | 'retryAfter' | 'available' | 'refund' | 'delete'>;
-
-/**
- * What a RedisKeyedLimiter does while Redis fails or does not answer within `timeoutMs`:
- * - `'allow'`: every request is granted (fail open);
- * - `'deny'`: every request is refused, with `retryAfterMs` = `timeoutMs` (fail closed);
- * - a local KeyedLimiter: decides in its place, so each process keeps the limit on its own.
- * @example
- * ```ts
- * const onRedisError: RedisErrorPolicy = new KeyedLimiter({ capacity: 10, refillPerSecond: 1 });
- * ```
- */
-export type RedisErrorPolicy = 'allow' | 'deny' | LocalKeyedLimiter;
-
-/**
- * Options of a RedisKeyedLimiter.
- * @example
- * ```ts
- * const options: RedisKeyedLimiterOptions = { redis: new Redis(), capacity: 10, refillPerSecond: 1, prefix: 'api:' };
- * ```
- */
-export interface RedisKeyedLimiterOptions {
-  /** Your connected client: ioredis, node-redis, or any object with `sendCommand(args)`. */
-  readonly redis: RedisClientLike;
-  /** Put before each key to name its Redis key. @default 'fairbucket:' */
-  readonly prefix?: string | undefined;
-  /** Most tokens each bucket holds: the largest burst, and the largest cost one call may take. A finite number > 0. */
+/** What the decisions over several limiters (redis-take-all.ts) use of one; not public API. */
+export interface LimiterInternals {
+  /** The client as it was passed. */
+  readonly client: unknown;
+  readonly driver: RedisDriver;
+  readonly transport: RedisTransport;
+  readonly failures: FailurePolicy;
+  readonly prefix: string;
   readonly capacity: number;
-  /** Tokens added to each bucket per second, continuously. A finite number >= 0; `0` makes the capacity a fixed quota. */
   readonly refillPerSecond: number;
-  /**
-   * Longest wait for a Redis reply, in milliseconds (a whole number >= 1); a later reply is
-   * a failure, handled by `onRedisError`.
-   * @default 500
-   */
-  readonly timeoutMs?: number | undefined;
-  /**
-   * What to do while Redis fails: `'allow'`, `'deny'`, or a local KeyedLimiter that decides
-   * in its place until Redis answers again.
-   * @default a local KeyedLimiter with the same capacity and refillPerSecond
-   */
-  readonly onRedisError?: RedisErrorPolicy | undefined;
-  /** Called with every Redis failure: the client's error, or a RedisTimeoutError. Keep it cheap. */
-  readonly onError?: ((error: unknown) => void) | undefined;
-  /** Called each time a request is refused, like the in-memory limiters' `onDeny`. */
-  readonly onDeny?: ((denial: Denial) => void) | undefined;
-  /** Timers for sleeping waiters and for `timeoutMs`; never used for decisions. @default defaultClock */
-  readonly clock?: Clock | undefined;
+  /** capacity and refillPerSecond as the scripts read them. */
+  readonly limitArgs: readonly [capacity: string, refillPerSecond: string];
+  /** Whether the node of `redisKey` is down (then a probe goes to it). */
+  isDown(redisKey: string): boolean;
+  /** Counts a decision of this limiter made with others (and tells onDeny of a refusal). */
+  count(key: string, cost: number, granted: boolean, retryAfterMs: number): void;
 }
 
-/**
- * Counters of a RedisKeyedLimiter in this process since it was created, from `stats()`.
- * @example
- * ```ts
- * const { failures, fallbacks } = limiter.stats();
- * ```
- */
-export interface RedisLimiterStats extends LimiterStats {
-  /** Redis commands that failed or timed out. */
-  readonly failures: number;
-  /** Requests decided by `onRedisError` instead of Redis. */
-  readonly fallbacks: number;
-}
+const internals = new WeakMap<RedisKeyedLimiter, LimiterInternals>();
 
-type Operation = 'take' | 'reserve' | 'refund' | 'peek';
-
-/** What the script decided: refused, granted now, or granted after a wait (a reservation). */
-const enum Outcome {
-  Refused = 0,
-  Granted = 1,
-  Reserved = 2,
-}
-
-/** The script's reply, read: the outcome and the bucket's tokens after it (negative while reservations are owed). */
-type Reply = readonly [outcome: Outcome, tokens: number];
-
-function readReply(reply: unknown): Reply {
-  if (Array.isArray(reply) && reply.length === 2) {
-    const outcome = Number(reply[0]);
-    // The tokens, and after a write the rest of the stored state: "<tokens> <seconds> <microseconds>".
-    const text = String(reply[1]);
-    const space = text.indexOf(' ');
-    const tokens = Number(space === -1 ? text : text.slice(0, space));
-    if ((outcome === 0 || outcome === 1 || outcome === 2) && text !== '' && !Number.isNaN(tokens)) return [outcome, tokens];
-  }
-  throw new TypeError(`Unexpected reply from the Redis script: ${String(reply)}`);
-}
-
-/** Whether Redis lost the script (a restart, SCRIPT FLUSH, a failover) and wants it sent whole. */
-function isNoScript(error: unknown): boolean {
-  return String((error as Error | undefined)?.message).startsWith('NOSCRIPT');
+/** Returns what the decisions over several limiters use of `limiter`, or undefined when it is none. */
+export function internalsOf(limiter: unknown): LimiterInternals | undefined {
+  return internals.get(limiter as RedisKeyedLimiter);
 }
 
 /**
@@ -118,8 +49,9 @@ function isNoScript(error: unknown): boolean {
  * still make the same decisions. A bucket is stored only while it is not full: its key
  * expires the moment it would be full again. `acquire` reserves its place in Redis and
  * sleeps once, with no polling; callers are served in the order their reservations reach
- * Redis. When Redis fails or is slow, `onRedisError` decides, and Redis is used again as
- * soon as it answers. Every method returns a promise and never throws synchronously.
+ * Redis. When a Redis node fails or is slow, `onRedisError` decides for the keys it
+ * serves (in a cluster, the other masters' keys stay on Redis), and the node is used again
+ * as soon as it answers. Every method returns a promise and never throws synchronously.
  *
  * @example
  * ```ts
@@ -131,61 +63,70 @@ function isNoScript(error: unknown): boolean {
  * ```
  */
 export class RedisKeyedLimiter {
-  readonly #send: SendCommand;
+  readonly #transport: RedisTransport;
+  readonly #failures: FailurePolicy;
   readonly #prefix: string;
   readonly #capacity: number;
   readonly #refillPerSecond: number;
   /** capacity and refillPerSecond as the script reads them. */
   readonly #capacityArg: string;
   readonly #refillPerSecondArg: string;
-  readonly #timeoutMs: number;
   readonly #clock: Clock;
-  readonly #policy: RedisErrorPolicy;
-  readonly #onError: ((error: unknown) => void) | undefined;
   readonly #onDeny: ((denial: Denial) => void) | undefined;
-  /** Whether the last command answered; while not, requests go to the policy and a PING probes. */
-  #healthy = true;
-  #lastError: unknown;
-  #probing = false;
-  /** When the next PING may go; set by each failure. */
-  #nextProbeMs = 0;
   #granted = 0;
   #denied = 0;
   #waited = 0;
   #waitedMsTotal = 0;
-  #failures = 0;
-  #fallbacks = 0;
+  /** Callers of this process waiting out their reservation now. */
+  #queued = 0;
 
   /**
    * Creates a limiter on Redis; it sends nothing until the first request.
-   * @throws {TypeError} when `redis` is not a client, or an option has the wrong type.
+   * @throws {TypeError} when `redis` is not a client it can drive (the message lists those it can), an option has the wrong type, or an option's name is unknown.
    * @throws {RangeError} when `capacity` is not > 0, `refillPerSecond` is negative, a number is NaN or infinite, or `timeoutMs` is not a whole number >= 1.
    */
   constructor(options: RedisKeyedLimiterOptions) {
     const [capacity, refillPerSecond] = checkLimitOptions(options);
-    this.#send = commandSender(options.redis);
-    const { prefix = 'fairbucket:', timeoutMs = 500, onRedisError, onError } = options;
+    checkKnownOptions(options, ['redis', 'prefix', 'capacity', 'refillPerSecond', 'timeoutMs', 'onRedisError', 'onError', 'onDeny', 'clock']);
+    const driver = redisDriver(options.redis);
+    const { prefix = 'fairbucket:', timeoutMs = 500, onError } = options;
     if (typeof prefix !== 'string') throw invalid('prefix', 'a string', prefix);
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw invalid('timeoutMs', 'a whole number >= 1', timeoutMs, true);
     if (onError !== undefined && typeof onError !== 'function') throw invalid('onError', 'a function', onError);
-    if (
-      onRedisError !== undefined &&
-      onRedisError !== 'allow' &&
-      onRedisError !== 'deny' &&
-      typeof (onRedisError as Partial<LocalKeyedLimiter> | null)?.tryAcquire !== 'function'
-    ) {
-      throw invalid('onRedisError', "'allow', 'deny' or a KeyedLimiter", onRedisError);
-    }
+    const onRedisError = checkErrorPolicy(options.onRedisError);
     this.#prefix = prefix;
     this.#capacity = capacity;
     this.#refillPerSecond = refillPerSecond;
     this.#capacityArg = String(capacity);
     this.#refillPerSecondArg = String(refillPerSecond);
-    this.#timeoutMs = timeoutMs;
-    this.#clock = checkClock(options.clock);
-    this.#policy = onRedisError ?? new KeyedLimiter({ capacity, refillPerSecond, clock: this.#clock });
-    this.#onError = onError;
+    const clock = checkClock(options.clock);
+    this.#clock = clock;
+    const failures = new FailurePolicy({
+      policy: onRedisError ?? new KeyedLimiter({ capacity, refillPerSecond, clock }),
+      capacity,
+      timeoutMs,
+      clock,
+      onError,
+      nodeOf: driver.nodeOf,
+      onRecovered: (spent) => {
+        for (const [key, cost] of spent) this.#transport.run(this.#call('charge', key, String(cost)), (error) => error !== undefined && failures.report(error));
+      },
+    });
+    this.#failures = failures;
+    this.#transport = new RedisTransport(driver, timeoutMs, clock, (error, redisKey) => failures.fail(redisKey, error));
     this.#onDeny = checkOnDeny(options.onDeny);
+    internals.set(this, {
+      client: options.redis,
+      driver,
+      transport: this.#transport,
+      failures,
+      prefix,
+      capacity,
+      refillPerSecond,
+      limitArgs: [this.#capacityArg, this.#refillPerSecondArg],
+      isDown: (redisKey) => this.#isDown(redisKey),
+      count: (key, cost, granted, retryAfterMs) => (granted ? void this.#granted++ : this.#deny(key, cost, retryAfterMs)),
+    });
   }
 
   /** Most tokens each bucket holds. */
@@ -203,9 +144,9 @@ export class RedisKeyedLimiter {
     return this.#prefix;
   }
 
-  /** Whether Redis answered the last command; while false, `onRedisError` decides. */
+  /** Whether every Redis node answered its last command; while one does not, `onRedisError` decides for its keys. */
   get healthy(): boolean {
-    return this.#healthy;
+    return this.#failures.healthy;
   }
 
   /**
@@ -293,12 +234,15 @@ export class RedisKeyedLimiter {
     if (outcome === Outcome.Granted) return;
     // The debt this reservation left is exactly what refills during its wait.
     const waitMs = (-tokens * 1000) / this.#refillPerSecond;
+    this.#queued++;
     try {
       await sleep(this.#clock, waitMs, signal);
     } catch (reason) {
       // Sent before the rejection is seen, so this client's next command already sees it.
-      this.#giveBack(this.#prefix + key, String(cost));
+      this.#transport.giveBack(this.#call('reserve', key, String(cost)));
       throw reason;
+    } finally {
+      this.#queued--;
     }
     this.#waited++;
     this.#waitedMsTotal += waitMs;
@@ -314,9 +258,7 @@ export class RedisKeyedLimiter {
     finiteNumber('cost', cost, 0);
     if (cost > this.#capacity) return Infinity;
     const reply = await this.#request('peek', key, cost);
-    if (reply) return this.#waitMs(reply[1], cost);
-    const policy = this.#policy;
-    return policy === 'allow' ? 0 : policy === 'deny' ? this.#timeoutMs : policy.retryAfter(key, cost);
+    return reply ? this.#waitMs(reply[1], cost) : this.#failures.retryAfter(key, cost);
   }
 
   /**
@@ -327,9 +269,7 @@ export class RedisKeyedLimiter {
   async available(key: string): Promise<number> {
     stringKey(key);
     const reply = await this.#request('peek', key, 0);
-    if (reply) return Math.max(0, reply[1]);
-    const policy = this.#policy;
-    return policy === 'allow' ? this.#capacity : policy === 'deny' ? 0 : policy.available(key);
+    return reply ? Math.max(0, reply[1]) : this.#failures.available(key);
   }
 
   /**
@@ -341,7 +281,7 @@ export class RedisKeyedLimiter {
     stringKey(key);
     finiteNumber('amount', amount, 0);
     const reply = await this.#request('refund', key, amount);
-    if (!reply && typeof this.#policy === 'object') this.#policy.refund(key, amount);
+    if (!reply) this.#failures.refund(key, amount, this.#failures.downNodeOf(this.#prefix + key));
   }
 
   /**
@@ -352,28 +292,42 @@ export class RedisKeyedLimiter {
    */
   async delete(key: string): Promise<boolean> {
     stringKey(key);
-    if (typeof this.#policy === 'object') this.#policy.delete(key);
-    const reply = await new Promise((resolve, reject) => this.#call(['DEL', this.#prefix + key], (error, value) => (error === undefined ? resolve(value) : reject(error))));
+    this.#failures.local?.delete(key);
+    const redisKey = this.#prefix + key;
+    const reply = await new Promise((resolve, reject) =>
+      this.#transport.command(['DEL', redisKey], redisKey, (error, value) => (error === undefined ? resolve(value) : reject(error))),
+    );
     return Number(reply) === 1;
   }
 
   /** Returns the counters of this process's requests since the limiter was created. */
+  /** The clock this limiter waits on (Redis's own clock decides). */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /**
+   * Decides several buckets of limiters on this client in one script call, for
+   * `fairbucket/outbound`'s `acquireAll` and `tryAcquireAll`; `takeAll` is the same.
+   */
+  [TAKE_ALL](entries: readonly RedisLimitEntry[]): Promise<RedisMultiDecision> {
+    return takeAll(entries);
+  }
+
   stats(): RedisLimiterStats {
     return {
       granted: this.#granted,
       denied: this.#denied,
       waited: this.#waited,
       waitedMsTotal: this.#waitedMsTotal,
-      failures: this.#failures,
-      fallbacks: this.#fallbacks,
+      queued: this.#queued,
+      failures: this.#failures.failures,
+      fallbacks: this.#failures.fallbacks,
     };
   }
 
-  /** Milliseconds until a bucket holding `tokens` holds `cost`: the script's own test, within a few ulps. */
   #waitMs(tokens: number, cost: number): number {
-    if (tokens + (this.#capacity + Math.abs(tokens) + cost) * 3.5e-15 >= cost) return 0;
-    // Infinity when nothing refills (a positive number divided by 0).
-    return ((cost - tokens) * 1000) / this.#refillPerSecond;
+    return waitMs(tokens, cost, this.#capacity, this.#refillPerSecond);
   }
 
   #deny(key: string, cost: number, retryAfterMs: number): void {
@@ -383,14 +337,7 @@ export class RedisKeyedLimiter {
 
   /** What take and tryAcquire decide when Redis cannot. */
   #decideInstead(key: string, cost: number): Decision {
-    const policy = this.#policy;
-    const timeoutMs = this.#timeoutMs;
-    const decision =
-      policy === 'allow'
-        ? { granted: true, remaining: this.#capacity, retryAfterMs: 0, resetAfterMs: 0, limit: this.#capacity }
-        : policy === 'deny'
-          ? { granted: false, remaining: 0, retryAfterMs: timeoutMs, resetAfterMs: timeoutMs, limit: this.#capacity }
-          : policy.take(key, cost);
+    const decision = this.#failures.take(key, cost, this.#failures.downNodeOf(this.#prefix + key));
     if (decision.granted) this.#granted++;
     else this.#deny(key, cost, decision.retryAfterMs);
     return decision;
@@ -398,18 +345,7 @@ export class RedisKeyedLimiter {
 
   /** What acquire does when Redis cannot decide. */
   #acquireInstead(key: string, cost: number, options: AcquireOptions | undefined): Promise<void> {
-    const policy = this.#policy;
-    if (policy === 'allow') {
-      this.#granted++;
-      return Promise.resolve();
-    }
-    if (policy === 'deny') {
-      this.#deny(key, cost, this.#timeoutMs);
-      return Promise.reject(
-        new RateLimitError(this.#timeoutMs, `Redis is unavailable: refused by onRedisError 'deny', retry after ${this.#timeoutMs} ms`, { cause: this.#lastError }),
-      );
-    }
-    return policy.acquire(key, cost, options).then(
+    return this.#failures.acquire(key, cost, options, this.#failures.downNodeOf(this.#prefix + key)).then(
       () => void this.#granted++,
       (reason: unknown) => {
         if (reason instanceof RateLimitError) this.#deny(key, cost, reason.retryAfterMs);
@@ -418,121 +354,60 @@ export class RedisKeyedLimiter {
     );
   }
 
+  /** The script call `operation` of `cost` tokens on `key`'s bucket. */
+  #call(operation: Operation, key: string, cost: string, maxWaitMs?: string): ScriptCall {
+    const argv = [this.#capacityArg, this.#refillPerSecondArg, cost];
+    if (maxWaitMs !== undefined) argv.push(maxWaitMs);
+    return { script: DECIDE, keys: [this.#prefix + key], operation, argv };
+  }
+
+  /** Whether the node of `redisKey` is down; when it is, a probe goes to it (paced by the policy). */
+  #isDown(redisKey: string): boolean {
+    const down = this.#failures.downNodeOf(redisKey);
+    if (down === undefined) return false;
+    const peek = (probeKey: string): ScriptCall => ({ script: DECIDE, keys: [probeKey], operation: 'peek', argv: [this.#capacityArg, this.#refillPerSecondArg, '0'] });
+    this.#failures.probe(down, (probeKey, done) =>
+      this.#transport.run(peek(probeKey), (error, reply) => {
+        if (error !== undefined) return done(error);
+        try {
+          readReply(reply, probeKey);
+          done(undefined);
+        } catch (unreadable) {
+          done(unreadable instanceof RedisDataError ? undefined : unreadable);
+        }
+      }),
+    );
+    return true;
+  }
+
   /**
-   * Runs the script for one request. Resolves with its reply, or with undefined when Redis
-   * failed or did not answer in time (the policy decides); rejects only with
-   * `signal.reason`. A grant whose reply comes after its caller was answered otherwise
-   * (late, or aborted) is given back, so Redis never counts a request nobody acted on.
+   * Runs the script for one request. Resolves with its reply, or with undefined when the
+   * policy must decide: the key's node is down (then a probe may go to it), failed or did
+   * not answer in time (then it is down), or the key holds no bucket (reported, and
+   * nothing is down). Rejects only with `signal.reason`. A grant whose reply comes after
+   * its caller was answered otherwise (late, or aborted) is given back by the transport.
    */
   #request(operation: Operation, key: string, cost: number, maxWaitMs?: string, signal?: AbortSignal): Promise<Reply | undefined> | undefined {
-    if (!this.#healthy) {
-      this.#probe();
-      this.#fallbacks++;
-      return undefined;
-    }
-    const args = this.#scriptArgs(operation, this.#prefix + key, String(cost));
-    if (maxWaitMs !== undefined) args.push(maxWaitMs);
+    const failures = this.#failures;
+    const redisKey = this.#prefix + key;
+    if (this.#isDown(redisKey)) return undefined;
     return new Promise<Reply | undefined>((resolve, reject) => {
-      let answered = false;
       const onAbort = () => {
-        answered = true;
+        inFlight.abandon();
         reject(signal!.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#call(args, (error, reply) => {
+      const inFlight = this.#transport.run(this.#call(operation, key, String(cost), maxWaitMs), (error, reply) => {
         signal?.removeEventListener('abort', onAbort);
-        if (answered) return this.#giveBackIfGranted(args, reply);
-        answered = true;
         try {
-          if (error === undefined) return resolve(readReply(reply));
+          if (error === undefined) return resolve(readReply(reply, redisKey));
         } catch (unreadable) {
           error = unreadable;
         }
-        this.#fail(error);
-        this.#fallbacks++;
+        if (error instanceof RedisDataError) failures.report(error);
+        else failures.fail(redisKey, error);
         resolve(undefined);
       });
-    });
-  }
-
-  /**
-   * Sends one command and calls `done` once: with its reply, its error, or a
-   * RedisTimeoutError when no reply came within `timeoutMs` — judged one timer turn later,
-   * so that a reply already received while the event loop was busy is not discarded. A
-   * grant that comes after the timeout is given back. An EVALSHA that Redis answers
-   * NOSCRIPT is sent once more as EVAL, which also caches the script.
-   */
-  #call(args: string[], done: (error: unknown, reply?: unknown) => void): void {
-    const clock = this.#clock;
-    let settled = false;
-    let timer = clock.setTimeout(() => {
-      timer = clock.setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        done(new RedisTimeoutError(this.#timeoutMs));
-      }, 1);
-    }, this.#timeoutMs);
-    const onReply = (reply: unknown) => {
-      if (settled) return this.#giveBackIfGranted(args, reply);
-      settled = true;
-      clock.clearTimeout(timer);
-      done(undefined, reply);
-    };
-    const onError = (error: unknown) => {
-      if (settled) return;
-      if (args[0] === 'EVALSHA' && isNoScript(error)) return send(['EVAL', DECIDE_SCRIPT, ...args.slice(2)]);
-      settled = true;
-      clock.clearTimeout(timer);
-      done(error ?? new Error('Redis command failed'));
-    };
-    const send = (command: string[]) => {
-      try {
-        this.#send(command).then(onReply, onError);
-      } catch (error) {
-        onError(error);
-      }
-    };
-    send(args);
-  }
-
-  /** The arguments of an EVALSHA of the script: `operation` of `cost` tokens on the Redis key `redisKey`. */
-  #scriptArgs(operation: Operation, redisKey: string, cost: string): string[] {
-    return ['EVALSHA', DECIDE_SCRIPT_SHA1, '1', redisKey, operation, this.#capacityArg, this.#refillPerSecondArg, cost];
-  }
-
-  /** Gives back what the command `args` took, when it was a take or reserve that Redis granted but nobody acted on. */
-  #giveBackIfGranted(args: string[], reply: unknown): void {
-    if ((args[4] === 'take' || args[4] === 'reserve') && Array.isArray(reply) && Number(reply[0]) > 0) this.#giveBack(args[3]!, args[7]!);
-  }
-
-  /** Gives `cost` tokens back to the bucket at `redisKey`, not waiting for the answer. */
-  #giveBack(redisKey: string, cost: string): void {
-    this.#call(this.#scriptArgs('refund', redisKey, cost), (error) => error !== undefined && this.#fail(error));
-  }
-
-  #fail(error: unknown): void {
-    this.#failures++;
-    this.#healthy = false;
-    this.#lastError = error;
-    this.#nextProbeMs = -Infinity;
-    this.#onError?.(error);
-  }
-
-  /** Sends one PING at a time, at most once per `timeoutMs`, until Redis answers. */
-  #probe(): void {
-    const nowMs = this.#clock.now();
-    if (this.#probing || nowMs < this.#nextProbeMs) return;
-    this.#probing = true;
-    this.#nextProbeMs = nowMs + this.#timeoutMs;
-    this.#call(['PING'], (error) => {
-      this.#probing = false;
-      if (error === undefined) {
-        this.#healthy = true;
-        return;
-      }
-      this.#failures++;
-      this.#lastError = error;
-      this.#onError?.(error);
     });
   }
 }

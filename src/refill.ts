@@ -1,47 +1,99 @@
 /*
- * The token arithmetic, in one place. It never reads a clock: every function takes `nowMs`.
+ * The token arithmetic, in one place. It never reads a clock: every function takes the
+ * refill accrued so far, `accruedMilli`, which the caller gets from `LimitState.accruedAt`.
  *
- * A bucket's whole state is one number, its `level`, in milli-tokens (1/1000 of a token):
- * the bucket holds `min(capacity, level + nowMs * refillPerSecond)` milli-tokens at `nowMs`.
- * Milli-tokens make the refill per millisecond equal to `refillPerSecond`, so integer rates,
- * costs and clock readings stay exact integers, and taking a cost is one subtraction that
- * does not accumulate rounding error (an inexact one is rounded towards fewer tokens).
+ * A bucket's whole state is one number, its `levelMilli`, in milli-tokens (1/1000 of a
+ * token): the bucket holds `min(fullMilli, levelMilli + accruedMilli)` milli-tokens, where
+ * `accruedMilli` is `(nowMs - originMs) * refillPerSecond`. Milli-tokens make the refill
+ * per millisecond equal to `refillPerSecond`, so integer rates, costs and clock readings
+ * stay exact integers, and taking a cost is one subtraction that does not accumulate
+ * rounding error (an inexact one is rounded towards fewer tokens). The origin moves
+ * forward from time to time (LimitState), so the numbers stay small whatever the clock
+ * reads: a `Date.now()`-sized reading times a high rate would otherwise leave too few
+ * bits for the tokens.
  */
+
+/** A number of milli-tokens (1/1000 of a token), the unit of every level inside the arithmetic; never crosses a public API. */
+export type MilliTokens = number;
 
 /** Milli-tokens per token. */
 export const MILLI = 1000;
 
 /**
- * Returns whether `tokens` milli-tokens cover `need`, within rounding; `accrued` is the
- * refill so far, `nowMs * refillPerSecond`.
+ * Returns whether `tokensMilli` cover `needMilli`, within rounding; `scaleMilli` is the
+ * magnitude of the refill arithmetic (`LimitState.scaleOf`).
  */
-export function covers(tokens: number, need: number, accrued: number): boolean {
-  return tokens >= need || tokens >= need - tolerance(need, accrued);
+export function covers(tokensMilli: MilliTokens, needMilli: MilliTokens, scaleMilli: MilliTokens): boolean {
+  return tokensMilli >= needMilli || tokensMilli >= needMilli - tolerance(needMilli, scaleMilli);
 }
 
 /**
  * Returns the rounding allowance, in milli-tokens, for comparing a bucket's tokens with
- * `need`: a few ulps of the numbers involved. Waiting exactly `retryAfter` ms computes
- * `level + (nowMs + waitMs) * rate`, which float rounding can leave a hair short of `need`
- * (0.9999999 tokens); this absorbs that and nothing more, staying far below 1e-9 of the
- * capacity for any realistic clock. Kept apart from `covers`: V8 inlines functions this
- * small whatever its inlining budget says, and a denied decision runs both (measured: 78
- * against 85 ns per keyed decision with the two written as one).
+ * `needMilli`: a few ulps of the numbers involved. A caller who waits exactly `retryAfter`
+ * ms adds it to a clock reading, and the sum rounds to the reading's own precision (at
+ * 1.7e12 ms, a quarter of a microsecond): the refill at that reading can be a hair short
+ * of the need. `scaleMilli` carries that rounding (half an ulp of the reading, times the
+ * rate) and the arithmetic's own; this absorbs it and nothing more. Kept apart from
+ * `covers`: V8 inlines functions this small whatever its inlining budget says, and a
+ * denied decision runs both (measured: 78 against 85 ns per keyed decision with the two
+ * written as one).
  */
-export function tolerance(need: number, accrued: number): number {
-  return (Math.abs(accrued) + need) * 2 ** -50;
+export function tolerance(needMilli: MilliTokens, scaleMilli: MilliTokens): MilliTokens {
+  return (scaleMilli + needMilli) * 2 ** -50;
 }
 
-/** Returns `level - need`, rounded down when the subtraction is inexact so that no token is created. */
-export function spend(level: number, need: number): number {
-  const next = level - need;
-  return level - next < need ? next - Math.abs(next) * 2 ** -51 : next;
+/** Returns `levelMilli - needMilli`, rounded down when the subtraction is inexact so that no token is created. */
+export function spend(levelMilli: MilliTokens, needMilli: MilliTokens): MilliTokens {
+  const next = levelMilli - needMilli;
+  return levelMilli - next < needMilli ? next - Math.abs(next) * 2 ** -51 : next;
+}
+
+/** Returns the milli-tokens a bucket at `levelMilli` holds, at most `fullMilli`. */
+export function tokensAt(levelMilli: MilliTokens, accruedMilli: MilliTokens, fullMilli: MilliTokens): MilliTokens {
+  return Math.min(fullMilli, levelMilli + accruedMilli);
+}
+
+/** Returns the level at which a bucket holds `tokensMilli` now. */
+export function levelFor(tokensMilli: MilliTokens, accruedMilli: MilliTokens): MilliTokens {
+  return tokensMilli - accruedMilli;
 }
 
 /**
- * Returns the milliseconds until `tokens` milli-tokens have grown to `need`: 0 when they
- * cover it (within rounding), Infinity when nothing refills.
+ * Returns the level after taking `needMilli` (at most `fullMilli`) from a bucket at
+ * `levelMilli`, or NaN when it does not hold them (within rounding: `originScaleMilli` as
+ * in LimitState). A full bucket is taken from at full, so that refill beyond the capacity
+ * is not counted.
  */
-export function refillMs(tokens: number, need: number, nowMs: number, refillPerSecond: number): number {
-  return covers(tokens, need, nowMs * refillPerSecond) ? 0 : (need - tokens) / refillPerSecond;
+export function takeFrom(levelMilli: MilliTokens, needMilli: MilliTokens, accruedMilli: MilliTokens, fullMilli: MilliTokens, originScaleMilli: MilliTokens): MilliTokens {
+  const tokens = levelMilli + accruedMilli;
+  if (tokens >= fullMilli) return fullMilli - needMilli - accruedMilli;
+  return covers(tokens, needMilli, Math.abs(accruedMilli) + originScaleMilli) ? spend(levelMilli, needMilli) : NaN;
+}
+
+/**
+ * Returns the level of a waiting line's bucket after serving a caller of `needMilli`:
+ * what the caller's ideal instant leaves (the level less the need: a late timer does not
+ * cost the callers behind their refill), but never more than `fullMilli - needMilli` at
+ * `accruedMilli`, so that however late the timer, the bucket never holds more than its
+ * capacity at any one instant, the grant included.
+ */
+export function serveFrom(levelMilli: MilliTokens, needMilli: MilliTokens, accruedMilli: MilliTokens, fullMilli: MilliTokens): MilliTokens {
+  return Math.min(spend(levelMilli, needMilli), fullMilli - needMilli - accruedMilli);
+}
+
+/**
+ * Returns the level after adding `deltaMilli` (negative for a charge) to a bucket at
+ * `levelMilli`: never above `fullMilli`, unless it was already (a line's bucket keeps
+ * refill it is owed).
+ */
+export function adjustBy(levelMilli: MilliTokens, deltaMilli: MilliTokens, accruedMilli: MilliTokens, fullMilli: MilliTokens): MilliTokens {
+  return Math.min(levelMilli + deltaMilli, Math.max(levelMilli, fullMilli - accruedMilli));
+}
+
+/**
+ * Returns the milliseconds until `tokensMilli` have grown to `needMilli` at
+ * `refillPerSecond` (`scaleMilli` as for `covers`): 0 when they cover it (within rounding), Infinity when nothing refills.
+ */
+export function refillMs(tokensMilli: MilliTokens, needMilli: MilliTokens, scaleMilli: MilliTokens, refillPerSecond: number): number {
+  return covers(tokensMilli, needMilli, scaleMilli) ? 0 : (needMilli - tokensMilli) / refillPerSecond;
 }

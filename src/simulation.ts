@@ -1,5 +1,5 @@
 import { KeyedLimiter } from './keyed-limiter.js';
-import type { AcquireOptions } from './options.js';
+import type { AcquireOptions } from './limit-options.js';
 import { VirtualClock } from './simulate-clock.js';
 import { type CheckedSimulateOptions, type SimulateOptions, type SimulationPolicy, checkPolicy, checkSimulateOptions } from './simulate-options.js';
 import { type SimulationReport, type TokenTrace, shareDistribution, sortedShares, waitSummary } from './simulate-report.js';

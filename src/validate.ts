@@ -28,3 +28,8 @@ export function stringKey(value: unknown): string {
   if (typeof value === 'string') return value;
   throw invalid('key', 'a string', value);
 }
+
+/** Returns the RangeError for a `cost` above the capacity, which no wait can cover; `which` names the capacity exceeded. */
+export function aboveCapacity(cost: unknown, capacity: number, which = 'capacity'): RangeError {
+  return invalid('cost', `at most the capacity (${capacity}): the cost exceeds the ${which}`, cost, true);
+}

@@ -1,49 +1,12 @@
 import { MAX_TIMER_MS } from './clock.js';
 import { RateLimitError } from './errors.js';
+import { LaneHeap } from './lane-heap.js';
+import type { LimitState } from './limit-state.js';
 import type { MonotonicTime } from './monotonic-time.js';
-import { covers, refillMs } from './refill.js';
-
-/** One place in a bucket's line: a caller waiting in `acquire`, or a reservation. */
-export interface Entry {
-  readonly need: number;
-  /** The committed instant of a reservation; Infinity for a caller waiting in `acquire`. */
-  readonly atMs: number;
-  /** When the caller joined the line, for the wait statistics. */
-  readonly sinceMs: number;
-  readonly resolve: () => void;
-  readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  prev: Entry | undefined;
-  next: Entry | undefined;
-  /** Whether the entry has been charged (and left the line). */
-  done: boolean;
-}
-
-/**
- * Lane is the waiting state of one bucket that has callers queued: the bucket's level
- * (milli-tokens, see refill.ts) and its first-in first-out line. Buckets without waiters
- * have no Lane, so waiting costs nothing to the keys that do not wait.
- */
-export class Lane {
-  readonly key: string;
-  level = 0;
-  head: Entry | undefined;
-  tail: Entry | undefined;
-  /** Milli-tokens wanted by everyone in line. */
-  queued = 0;
-  /** Reservations in line. */
-  committed = 0;
-  /** When the lane next needs serving, on the monotonic time line. */
-  dueMs = 0;
-  /** Position in the scheduler's heap; -1 when not in it. */
-  index = -1;
-
-  constructor(key: string, level: number) {
-    this.key = key;
-    this.level = level;
-  }
-}
+import type { Party } from './enlist.js';
+import type { Entry, Lane } from './lane.js';
+import { type MilliTokens, adjustBy, covers, refillMs, serveFrom } from './refill.js';
+import { aboveCapacity } from './validate.js';
 
 const ignore = (): void => undefined;
 
@@ -63,72 +26,82 @@ function capture(resolve: () => void, reject: (reason: unknown) => void): void {
 
 /**
  * WaitScheduler serves the lanes of one limiter with a single timer, armed for the lane
- * due soonest (a binary heap ordered by due time), however many callers and keys wait.
+ * due soonest (a heap ordered by due time), however many callers and keys wait.
  *
  * Callers waiting in `acquire` are charged as at their ideal instant, so a late timer
- * delays the promise but never the callers behind it; they are re-planned whenever the
- * limit changes (a charge, a pause, a new rate or capacity). A reservation is a
- * commitment: it is charged at the instant it was given, whatever changes in between.
+ * delays the promise but never the callers behind it beyond what the capacity allows;
+ * they are re-planned whenever the limit changes (a charge, a pause, a new rate or
+ * capacity). A reservation is a commitment: it is charged at the instant it was given,
+ * whatever changes in between.
  */
 export class WaitScheduler {
   readonly #time: MonotonicTime;
+  readonly #state: LimitState;
   readonly #release: (lane: Lane) => void;
-  readonly #heap: Lane[] = [];
-  #refillPerSecond = 0;
-  /** Capacity in milli-tokens. */
-  #full = 0;
-  /** Nothing but reservations is granted before this instant (pauseFor). */
-  #pausedUntilMs = -Infinity;
+  readonly #heap = new LaneHeap<Lane>();
   #timer: unknown;
   /** The due time the timer is armed for; NaN when no timer is armed. */
   #timerDueMs = NaN;
+  /** Callers served from a line at the instant they joined it. */
+  servedAtOnce = 0;
   /** Callers served after waiting in line, and their total wait in ms. */
   waited = 0;
   waitedMsTotal = 0;
+  /** Callers waiting in line now (reservations are not callers). */
+  queued = 0;
 
-  /** `release` is called with a lane whose line has emptied, to store its level back. */
-  constructor(time: MonotonicTime, refillPerSecond: number, full: number, release: (lane: Lane) => void) {
+  /** `release` is called with a lane whose line has emptied and whose pause is over, to store its level back. */
+  constructor(time: MonotonicTime, state: LimitState, release: (lane: Lane) => void) {
     this.#time = time;
-    this.#refillPerSecond = refillPerSecond;
-    this.#full = full;
+    this.#state = state;
     this.#release = release;
   }
 
-  /** Returns the instant until which nothing but reservations is granted. */
-  get pausedUntilMs(): number {
-    return this.#pausedUntilMs;
+  /** Returns the lanes waiting or paused now. */
+  lanes(): Lane[] {
+    return this.#heap.items();
   }
 
   /** Returns the milliseconds until the next planned grant to any lane (one must be waiting): when a waiting bucket may next change. */
   nextGrantMs(nowMs: number): number {
-    return Math.max(0, this.#heap[0]!.dueMs - nowMs);
+    return Math.max(0, this.#heap.first()!.dueMs - nowMs);
+  }
+
+  /** Returns the instant until which `lane` (or a bucket without a lane, when undefined) is paused. */
+  pausedUntilMs(lane: Lane | undefined): number {
+    const all = this.#state.pausedUntilMs;
+    return lane && lane.pausedUntilMs > all ? lane.pausedUntilMs : all;
   }
 
   /**
-   * Returns the milliseconds until a new caller wanting `need` milli-tokens would be served
-   * from `tokens` (a bucket without a lane) or behind everyone in `lane`, and after any pause.
+   * Returns the milliseconds until a new caller wanting `needMilli` would be served from
+   * `tokensMilli` (a bucket without a lane) or behind everyone in `lane`, and after any pause.
    */
-  waitMs(lane: Lane | undefined, tokens: number, need: number, nowMs: number): number {
-    const rate = this.#refillPerSecond;
-    const refill = lane ? refillMs(lane.level + nowMs * rate, lane.queued + need, nowMs, rate) : refillMs(tokens, need, nowMs, rate);
-    return Math.max(refill, this.#pausedUntilMs - nowMs);
+  waitMs(lane: Lane | undefined, tokensMilli: MilliTokens, needMilli: MilliTokens, nowMs: number): number {
+    const state = this.#state;
+    const accrued = state.accruedAt(nowMs);
+    const scale = state.scaleOf(accrued);
+    const refill = lane
+      ? refillMs(lane.levelMilli + accrued, lane.queuedMilli + needMilli, scale, state.refillPerSecond)
+      : refillMs(tokensMilli, needMilli, scale, state.refillPerSecond);
+    return Math.max(refill, this.pausedUntilMs(lane) - nowMs);
   }
 
   /**
-   * Returns whether a caller wanting `need` milli-tokens behind everyone in `lane` would be
-   * served in finite time: what `waitMs` tells a caller that accepts any wait, without its
-   * calls. A burst of thousands of callers joining a line feels those: with this, and
-   * `#take` skipped behind a line, 2,000 callers enqueue in about 6-7 ms instead of 10.
+   * Returns whether a caller wanting `needMilli` behind everyone in `lane` would be served
+   * in finite time: what `waitMs` tells a caller that accepts any wait, without its calls.
+   * A burst of thousands of callers joining a line feels those: with this, and the take
+   * skipped behind a line, 2,000 callers enqueue in about 6-7 ms instead of 10.
    */
-  endsInTime(lane: Lane, need: number, nowMs: number): boolean {
-    const rate = this.#refillPerSecond;
-    return (lane.queued + need - (lane.level + nowMs * rate)) / rate < Infinity;
+  endsInTime(lane: Lane, needMilli: MilliTokens, nowMs: number): boolean {
+    const state = this.#state;
+    return (lane.queuedMilli + needMilli - (lane.levelMilli + state.accruedAt(nowMs))) / state.refillPerSecond < Infinity;
   }
 
-  /** Puts a caller wanting `need` milli-tokens at the end of `lane`'s line. */
-  enqueue(lane: Lane, need: number, signal: AbortSignal | undefined, nowMs: number): Promise<void> {
+  /** Puts a caller wanting `needMilli` at the end of `lane`'s line. */
+  enqueue(lane: Lane, needMilli: MilliTokens, signal: AbortSignal | undefined, nowMs: number): Promise<void> {
     const promise = new Promise<void>(capture);
-    const entry = this.#append(lane, need, Infinity, nowMs, capturedResolve, capturedReject, signal);
+    const entry = this.#append(lane, needMilli, Infinity, nowMs, capturedResolve, capturedReject, signal, undefined);
     try {
       if (signal) {
         entry.onAbort = () => {
@@ -145,9 +118,30 @@ export class WaitScheduler {
     return promise;
   }
 
-  /** Puts a reservation for `need` milli-tokens, committed to `atMs`, at the end of `lane`'s line. */
-  reserve(lane: Lane, need: number, atMs: number, nowMs: number): Entry {
-    const entry = this.#append(lane, need, atMs, nowMs, ignore, ignore, undefined);
+  /**
+   * Puts one place of an `acquireAll` caller at the end of `lane`'s line, without serving
+   * it yet; `reject` is the party's. It is charged only together with the party's other
+   * places (the party settles the caller).
+   */
+  enlist(lane: Lane, needMilli: MilliTokens, party: Party, reject: (reason: unknown) => void, nowMs: number): Entry {
+    return this.#append(lane, needMilli, Infinity, nowMs, ignore, reject, undefined, party);
+  }
+
+  /** Returns whether `entry` could be charged now: at the head of its line, not paused, its tokens there. */
+  isReady(lane: Lane, entry: Entry, nowMs: number): boolean {
+    if (lane.head !== entry || nowMs < this.pausedUntilMs(lane)) return false;
+    const accrued = this.#state.accruedAt(nowMs);
+    return covers(lane.levelMilli + accrued, entry.needMilli, this.#state.scaleOf(accrued));
+  }
+
+  /** Charges `entry` (which `isReady` says may be) without serving the rest of its line. */
+  commit(lane: Lane, entry: Entry, nowMs: number): void {
+    this.#charge(lane, entry, nowMs);
+  }
+
+  /** Puts a reservation for `needMilli`, committed to `atMs`, at the end of `lane`'s line. */
+  reserve(lane: Lane, needMilli: MilliTokens, atMs: number, nowMs: number): Entry {
+    const entry = this.#append(lane, needMilli, atMs, nowMs, ignore, ignore, undefined, undefined);
     lane.committed++;
     this.serve(lane, nowMs);
     return entry;
@@ -160,36 +154,41 @@ export class WaitScheduler {
     return true;
   }
 
-  /** Adds `delta` milli-tokens to `lane` (a refund, or a negative charge), at most up to the capacity, and re-plans it. */
-  adjust(lane: Lane, delta: number, nowMs: number): void {
-    lane.level = Math.min(lane.level + delta, Math.max(lane.level, this.#full - nowMs * this.#refillPerSecond));
+  /** Adds `deltaMilli` to `lane` (a refund, or a negative charge), at most up to the capacity, and re-plans it. */
+  adjust(lane: Lane, deltaMilli: MilliTokens, nowMs: number): void {
+    const state = this.#state;
+    lane.levelMilli = adjustBy(lane.levelMilli, deltaMilli, state.accruedAt(nowMs), state.fullMilli);
     this.serve(lane, nowMs);
   }
 
-  /** Grants nothing but reservations until `untilMs`; re-plans every lane. */
-  pauseUntil(untilMs: number, nowMs: number): void {
-    this.#pausedUntilMs = Math.max(this.#pausedUntilMs, untilMs);
-    this.#replan(nowMs);
-  }
-
   /**
-   * Changes the rate and capacity, keeping each lane's tokens at `nowMs` as they are
-   * (at most the new capacity), and re-plans every lane. Waiters wanting more than the
-   * new capacity are refused with a RangeError.
+   * Re-plans every lane after a change of the limit (a pause, a resume, a new rate or
+   * capacity): callers wanting more than the capacity are refused with a RangeError.
    */
-  reconfigure(refillPerSecond: number, full: number, nowMs: number): void {
-    for (const lane of this.#heap) {
-      lane.level = Math.min(lane.level + nowMs * this.#refillPerSecond, full) - nowMs * refillPerSecond;
+  replan(nowMs: number): void {
+    const fullMilli = this.#state.fullMilli;
+    for (const lane of this.#heap.items()) {
       for (let entry = lane.head; entry; entry = entry.next) {
-        if (entry.need > full && entry.atMs === Infinity) {
+        if (entry.needMilli > fullMilli && entry.atMs === Infinity) {
           this.#remove(lane, entry, false);
-          entry.reject(new RangeError(`Expected \`cost\` to be at most the capacity (${full / 1000}): the cost exceeds the new capacity`));
+          entry.reject(aboveCapacity(entry.needMilli / 1000, this.#state.capacity, 'new capacity'));
         }
       }
+      this.#serve(lane, nowMs);
     }
-    this.#refillPerSecond = refillPerSecond;
-    this.#full = full;
-    this.#replan(nowMs);
+    this.#arm(nowMs);
+  }
+
+  /** Rejects every waiting caller with `reason` and gives their places back; reservations stay. */
+  abortAll(reason: unknown): void {
+    for (const lane of this.#heap.items()) {
+      for (let entry = lane.head; entry; entry = entry.next) {
+        if (entry.atMs !== Infinity || entry.done) continue;
+        this.#remove(lane, entry, false);
+        entry.reject(reason);
+      }
+    }
+    this.replan(this.#time.now());
   }
 
   /**
@@ -201,42 +200,60 @@ export class WaitScheduler {
     this.#arm(nowMs);
   }
 
-  #append(lane: Lane, need: number, atMs: number, nowMs: number, resolve: () => void, reject: (reason: unknown) => void, signal: AbortSignal | undefined): Entry {
-    const entry: Entry = { need, atMs, sinceMs: nowMs, resolve, reject, signal, onAbort: undefined, prev: lane.tail, next: undefined, done: false };
+  #append(
+    lane: Lane,
+    needMilli: MilliTokens,
+    atMs: number,
+    nowMs: number,
+    resolve: () => void,
+    reject: (reason: unknown) => void,
+    signal: AbortSignal | undefined,
+    party: Party | undefined,
+  ): Entry {
+    const entry: Entry = { needMilli, atMs, sinceMs: nowMs, resolve, reject, signal, party, onAbort: undefined, prev: lane.tail, next: undefined, done: false };
     if (lane.tail) lane.tail.next = entry;
     else lane.head = entry;
     lane.tail = entry;
-    lane.queued += need;
+    lane.queuedMilli += needMilli;
+    if (atMs === Infinity) this.queued++;
     return entry;
   }
 
   /** Takes `entry` out of the line without charging it; the tokens saved up stay for the next. */
   #remove(lane: Lane, entry: Entry, replan = true): void {
-    lane.queued -= entry.need;
+    lane.queuedMilli -= entry.needMilli;
     if (entry.atMs !== Infinity) lane.committed--;
+    else this.queued--;
+    entry.done = true;
     this.#unlink(lane, entry);
     if (replan) this.serve(lane, this.#time.now());
   }
 
   #charge(lane: Lane, entry: Entry, nowMs: number): void {
-    lane.level -= entry.need;
-    lane.queued -= entry.need;
-    if (entry.atMs === Infinity) {
-      this.waited++;
-      this.waitedMsTotal += nowMs - entry.sinceMs;
-    } else lane.committed--;
+    const state = this.#state;
+    lane.levelMilli = serveFrom(lane.levelMilli, entry.needMilli, state.accruedAt(nowMs), state.fullMilli);
+    lane.queuedMilli -= entry.needMilli;
+    if (entry.atMs !== Infinity) lane.committed--;
+    else {
+      this.queued--;
+      if (nowMs > entry.sinceMs) {
+        this.waited++;
+        this.waitedMsTotal += nowMs - entry.sinceMs;
+      } else this.servedAtOnce++;
+    }
     entry.done = true;
     this.#unlink(lane, entry);
     entry.resolve();
   }
 
   #serve(lane: Lane, nowMs: number): void {
-    const rate = this.#refillPerSecond;
-    const pausedUntilMs = this.#pausedUntilMs;
+    const state = this.#state;
+    const rate = state.refillPerSecond;
+    const pausedUntilMs = this.pausedUntilMs(lane);
     const paused = nowMs < pausedUntilMs;
     // A bucket fills up to its capacity during a pause: clamp at the pause's end, an exact
     // instant, so that a late timer never costs refill.
-    if (!paused && pausedUntilMs !== -Infinity) lane.level = Math.min(lane.level, this.#full - pausedUntilMs * rate);
+    if (!paused && pausedUntilMs !== -Infinity) lane.levelMilli = Math.min(lane.levelMilli, state.fullMilli - state.accruedAt(pausedUntilMs));
     if (lane.committed !== 0) {
       for (let entry = lane.head; entry; ) {
         const next = entry.next;
@@ -244,22 +261,38 @@ export class WaitScheduler {
         entry = next;
       }
     }
-    // No clamp to capacity here: each waiter is charged as at its ideal instant, when the
-    // level was exactly its cost (<= capacity); clamping at a late timer would lose refill.
+    // No clamp to capacity before a charge: each waiter is charged as at its ideal instant,
+    // when the level was exactly its cost; the charge itself caps what is left (serveFrom).
     let head = lane.head;
-    while (head && (head.atMs <= nowMs || (!paused && covers(lane.level + nowMs * rate, head.need, nowMs * rate)))) {
-      this.#charge(lane, head, nowMs);
+    let held = false;
+    // The refill is read afresh for each caller: a party's ready() reads the clocks of its
+    // limiters, and a reading may move this limiter's origin (its levels with it).
+    while (head && (head.atMs <= nowMs || (!paused && this.#covered(lane, head, nowMs)))) {
+      if (head.party !== undefined && head.atMs === Infinity && !head.party.ready(head)) {
+        held = true;
+        break;
+      }
+      if (!head.done) this.#charge(lane, head, nowMs);
       head = lane.head;
     }
     if (!head) {
-      lane.queued = 0;
-      this.#take(lane);
+      lane.queuedMilli = 0;
+      if (lane.pausedUntilMs > nowMs) {
+        lane.dueMs = lane.pausedUntilMs;
+        this.#heap.place(lane);
+        return;
+      }
+      this.#heap.remove(lane);
       this.#release(lane);
       return;
     }
-    let dueMs = head.atMs === Infinity ? Math.max(pausedUntilMs, nowMs + refillMs(lane.level + nowMs * rate, head.need, nowMs, rate)) : head.atMs;
+    let dueMs = held
+      ? Infinity
+      : head.atMs === Infinity
+        ? Math.max(pausedUntilMs, nowMs + this.#refillMs(lane, head, nowMs, rate))
+        : head.atMs;
     for (let entry = lane.committed !== 0 ? head.next : undefined; entry; entry = entry.next) dueMs = Math.min(dueMs, entry.atMs);
-    if (dueMs === Infinity) {
+    if (dueMs === Infinity && !held) {
       // Nothing refills and no reservation is pending: the callers in line can never be served.
       for (let entry = lane.head; entry; entry = entry.next) {
         this.#remove(lane, entry, false);
@@ -268,12 +301,19 @@ export class WaitScheduler {
       return this.#serve(lane, nowMs);
     }
     lane.dueMs = dueMs;
-    this.#place(lane);
+    this.#heap.place(lane);
   }
 
-  #replan(nowMs: number): void {
-    for (const lane of [...this.#heap]) this.#serve(lane, nowMs);
-    this.#arm(nowMs);
+  /** Returns whether `entry`'s tokens are there in `lane` at `nowMs`. */
+  #covered(lane: Lane, entry: Entry, nowMs: number): boolean {
+    const accrued = this.#state.accruedAt(nowMs);
+    return covers(lane.levelMilli + accrued, entry.needMilli, this.#state.scaleOf(accrued));
+  }
+
+  /** Returns the milliseconds until `entry`'s tokens are there in `lane`, from `nowMs`. */
+  #refillMs(lane: Lane, entry: Entry, nowMs: number, rate: number): number {
+    const accrued = this.#state.accruedAt(nowMs);
+    return refillMs(lane.levelMilli + accrued, entry.needMilli, this.#state.scaleOf(accrued), rate);
   }
 
   #unlink(lane: Lane, entry: Entry): void {
@@ -290,84 +330,31 @@ export class WaitScheduler {
     // Serve every lane due within the next millisecond: serve() grants only what is due
     // and re-places the rest at their exact due time.
     const reachedMs = nowMs + 1;
-    let lane = this.#heap[0];
+    let lane = this.#heap.first();
     while (lane && lane.dueMs < reachedMs) {
       this.#serve(lane, nowMs);
-      const next = this.#heap[0];
+      const next = this.#heap.first();
       if (next === lane && lane.dueMs < reachedMs) break;
       lane = next;
     }
     this.#arm(nowMs);
   };
 
-  /** Keeps exactly one timer armed while any lane waits, for the soonest due lane. */
+  /** Keeps exactly one timer armed while any lane is due, for the soonest due lane. */
   #arm(nowMs: number): void {
-    const first = this.#heap[0];
-    if (first?.dueMs === this.#timerDueMs) return;
+    const first = this.#heap.first();
+    const dueMs = first === undefined || first.dueMs === Infinity ? NaN : first.dueMs;
+    if (dueMs === this.#timerDueMs) return;
     if (this.#timerDueMs === this.#timerDueMs) {
       this.#time.clock.clearTimeout(this.#timer);
       this.#timerDueMs = NaN;
     }
-    if (!first) return;
+    if (dueMs !== dueMs) return;
     // Whole milliseconds, rounded up (timers truncate fractions and must not fire early),
     // less a nanosecond so that float noise in dueMs never adds a millisecond.
     // A wait beyond setTimeout's limit fires at the limit and re-arms from there.
-    const delayMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(first.dueMs - nowMs - 1e-6)));
+    const delayMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(dueMs - nowMs - 1e-6)));
     this.#timer = this.#time.clock.setTimeout(this.#onTimer, delayMs);
-    this.#timerDueMs = first.dueMs;
-  }
-
-  #place(lane: Lane): void {
-    if (lane.index < 0) {
-      lane.index = this.#heap.length;
-      this.#heap.push(lane);
-    }
-    this.#siftDown(this.#siftUp(lane.index));
-  }
-
-  /** Takes `lane` out of the heap, if it is there. */
-  #take(lane: Lane): void {
-    const index = lane.index;
-    if (index < 0) return;
-    lane.index = -1;
-    const last = this.#heap.pop()!;
-    if (last !== lane) {
-      this.#heap[index] = last;
-      last.index = index;
-      this.#siftDown(this.#siftUp(index));
-    }
-  }
-
-  #siftUp(index: number): number {
-    const heap = this.#heap;
-    const lane = heap[index]!;
-    while (index > 0) {
-      const parentIndex = (index - 1) >> 1;
-      const parent = heap[parentIndex]!;
-      if (parent.dueMs <= lane.dueMs) break;
-      heap[index] = parent;
-      parent.index = index;
-      index = parentIndex;
-    }
-    heap[index] = lane;
-    lane.index = index;
-    return index;
-  }
-
-  #siftDown(index: number): void {
-    const heap = this.#heap;
-    const lane = heap[index]!;
-    for (;;) {
-      let child = 2 * index + 1;
-      if (child >= heap.length) break;
-      if (child + 1 < heap.length && heap[child + 1]!.dueMs < heap[child]!.dueMs) child++;
-      const smaller = heap[child]!;
-      if (smaller.dueMs >= lane.dueMs) break;
-      heap[index] = smaller;
-      smaller.index = index;
-      index = child;
-    }
-    heap[index] = lane;
-    lane.index = index;
+    this.#timerDueMs = dueMs;
   }
 }

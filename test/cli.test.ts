@@ -180,7 +180,7 @@ describe('main (the command, in this process)', () => {
   it.each([
     [['simulate', '--rate', '1'], 'fairbucket: --capacity is required'],
     [['simulate', '--capacity', 'ten', '--rate', '1'], 'fairbucket: --capacity must be a number, got `ten`'],
-    [['simulate', '--capacity', '0', '--rate', '1'], 'fairbucket: Expected `capacity` to be a finite number > 0, got `0` (number)'],
+    [['simulate', '--capacity', '0', '--rate', '1'], 'fairbucket: Expected `capacity` to be a finite number > 0 and <= 1000000000000, got `0` (number)'],
     [['simulate', '--capacity', '1', '--rate', '1', '--mode', 'queue'], 'fairbucket: --mode must be one of try, wait, got `queue`'],
     [['simulate', '--capacity', '1', '--rate', '1', '--format', 'xml'], 'fairbucket: --format must be one of auto, clf, json, csv, got `xml`'],
     [['simulate', 'a.log', 'b.log', '--capacity', '1', '--rate', '1'], 'fairbucket: one input at a time, got 2: a.log b.log'],

@@ -1,5 +1,5 @@
 import FakeTimers from '@sinonjs/fake-timers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type Clock, KeyedLimiter, TokenBucket } from '../src/index.js';
 
 // The two ways the README shows to test code that uses a limiter on fake time.
@@ -16,6 +16,36 @@ describe('testing on fake time', () => {
     for (let index = 0; index < 4; index++) void bucket.acquire().then(() => grantedAtMs.push(fake.now));
     await fake.tickAsync(2_000);
     expect(grantedAtMs).toEqual([0, 0, 1_000, 2_000]);
+  });
+
+  it("works with Vitest's fake timers when toFake names performance, which the default clock reads", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+    try {
+      const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 4 });
+      const grantedAtMs: number[] = [];
+      const start = performance.now();
+      for (let index = 0; index < 3; index++) void bucket.acquire().then(() => grantedAtMs.push(performance.now() - start));
+      await vi.advanceTimersByTimeAsync(500);
+      expect(grantedAtMs).toEqual([0, 250, 500]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('without performance faked, a waiting acquire does not move with fake time (the README says to fake it)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1 });
+      bucket.tryAcquire();
+      let granted = false;
+      const waiting = bucket.acquire().then(() => void (granted = true));
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(granted).toBe(false);
+      bucket.abortAll();
+      await waiting.catch(() => undefined);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('works with FakeTimers.install() and the default clock, installed after the import', async () => {

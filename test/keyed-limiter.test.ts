@@ -320,7 +320,7 @@ describe('KeyedLimiter', () => {
   });
 
   describe('maxKeys', () => {
-    it('drops the least recently used bucket past it', () => {
+    it('drops the fullest of the least recently used buckets past it, the oldest on a tie', () => {
       const clock = manualClock();
       const limiter = new KeyedLimiter({ capacity: 10, refillPerSecond: 1, maxKeys: 3, clock });
       limiter.tryAcquire('a', 5);
@@ -331,8 +331,10 @@ describe('KeyedLimiter', () => {
       expect(limiter.size).toBe(3);
       expect([limiter.available('a'), limiter.available('b'), limiter.available('c'), limiter.available('d')]).toEqual([4, 10, 5, 5]);
       limiter.tryAcquire('c', 1);
-      limiter.tryAcquire('e', 1); // a goes
-      expect([limiter.available('a'), limiter.available('c'), limiter.available('e')]).toEqual([10, 4, 9]);
+      // a (4 tokens) is now the least recently used, but d (5) is fuller: d goes. Issue 13:
+      // the bucket that carries the least information goes, not merely the oldest.
+      limiter.tryAcquire('e', 1);
+      expect([limiter.available('a'), limiter.available('c'), limiter.available('d'), limiter.available('e')]).toEqual([4, 4, 10, 9]);
     });
 
     it('counts a refused try as a use', () => {

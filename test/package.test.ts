@@ -36,8 +36,8 @@ describe('the published package', () => {
 
   it.each([
     ['http', ['fastifyRateLimit', 'fetchRateLimit', 'rateLimit']],
-    ['outbound', ['acquireAll', 'limitFetch', 'parseRetryAfter', 'throttle']],
-    ['redis', ['RateLimitError', 'RedisKeyedLimiter', 'RedisTimeoutError']],
+    ['outbound', ['acquireAll', 'limitFetch', 'parseRetryAfter', 'throttle', 'tryAcquireAll']],
+    ['redis', ['RateLimitError', 'RedisDataError', 'RedisKeyedLimiter', 'RedisTimeoutError', 'takeAll', 'tryAcquireAll']],
     ['simulate', ['DEFAULT_CAPACITIES', 'DEFAULT_RATES', 'Simulation', 'VirtualClock', 'recommend', 'simulate']],
   ])('loads the %s entry as ESM and as CJS', async (entry, names) => {
     expect(Object.keys(await import(new URL(`dist/${entry}.js`, root).href)).sort()).toEqual(names);

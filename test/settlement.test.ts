@@ -106,6 +106,71 @@ describe('pauseFor', () => {
     expect(limiter.tryAcquire('b')).toBe(true);
   });
 
+  it('pauses one key of a KeyedLimiter and lets the others go on (one host’s Retry-After paused every host was the bug)', async () => {
+    const { clock, fake, armedTimers } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+    limiter.tryAcquire('a');
+    limiter.pauseFor(3_000, 'a');
+    expect([limiter.tryAcquire('a'), limiter.available('a'), limiter.retryAfter('a'), limiter.tryAcquire('b'), limiter.available('b')]).toEqual([false, 0, 3_000, true, 1]);
+    const log: string[] = [];
+    void track(limiter.acquire('a', 2), log, 'a');
+    void track(limiter.acquire('b', 1), log, 'b');
+    await fake.tickAsync(0);
+    expect(log).toEqual(['b granted']);
+    // A shorter pause does not shorten it; the key refills meanwhile, up to its capacity.
+    limiter.pauseFor(1_000, 'a');
+    await fake.tickAsync(2_999);
+    expect(log).toEqual(['b granted']);
+    await fake.tickAsync(1);
+    expect(log).toEqual(['b granted', 'a granted']);
+    expect([limiter.size, armedTimers()]).toEqual([2, 0]);
+  });
+
+  it('holds a paused key that has no bucket until the pause ends, then forgets it', async () => {
+    const { clock, fake, armedTimers } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+    limiter.pauseFor(1_000, 'new');
+    expect([limiter.size, limiter.tryAcquire('new'), armedTimers()]).toEqual([1, false, 1]);
+    await fake.tickAsync(1_000);
+    expect([limiter.tryAcquire('new'), armedTimers()]).toEqual([true, 0]);
+  });
+
+  it('resume ends a pause early: of one key, or every pause', async () => {
+    const { clock, fake } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+    limiter.pauseFor(10_000, 'a');
+    limiter.pauseFor(10_000, 'b');
+    const log: string[] = [];
+    void track(limiter.acquire('a'), log, 'a');
+    limiter.resume('a');
+    await fake.tickAsync(0);
+    expect([log, limiter.tryAcquire('b')]).toEqual([['a granted'], false]);
+    limiter.pauseFor(10_000);
+    limiter.resume('b');
+    expect(limiter.tryAcquire('b')).toBe(false); // the pause of all keys is still on
+    limiter.resume();
+    expect([limiter.tryAcquire('b'), limiter.tryAcquire('c')]).toEqual([true, true]);
+    limiter.resume('unknown');
+    expect(limiter.size).toBe(3);
+  });
+
+  it('resume on a TokenBucket serves the waiters whose tokens are there at once', async () => {
+    const { clock, fake } = fakeClock();
+    const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 1, clock });
+    bucket.pauseFor(60_000);
+    const log: string[] = [];
+    void track(bucket.acquire(2), log, 'waiter');
+    bucket.resume();
+    await fake.tickAsync(0);
+    expect([log, bucket.tryAcquire()]).toEqual([['waiter granted'], false]);
+  });
+
+  it('checks the key of pauseFor and resume', () => {
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1 });
+    expect(() => limiter.pauseFor(1, 5 as never)).toThrow('Expected `key` to be a string, got `5` (number)');
+    expect(() => limiter.resume(5 as never)).toThrow(TypeError);
+  });
+
   it('refuses a wait through the pause past maxWaitMs', async () => {
     const { clock } = fakeClock();
     const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock });
@@ -283,7 +348,7 @@ describe('stats and onDeny', () => {
     await expect(bucket.acquire(1, { maxWaitMs: 10 })).rejects.toBeInstanceOf(RateLimitError);
     await fake.tickAsync(1_000);
     await waiting;
-    expect(bucket.stats()).toEqual({ granted: 2, denied: 2, waited: 1, waitedMsTotal: 1_000 });
+    expect(bucket.stats()).toEqual({ granted: 2, denied: 2, waited: 1, waitedMsTotal: 1_000, queued: 0 });
   });
 
   it('onDeny of a TokenBucket hears the wait, Infinity above the capacity', () => {
@@ -302,7 +367,7 @@ describe('stats and onDeny', () => {
     const clock = manualClock();
     const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, maxKeys: 2, clock });
     for (const key of ['a', 'b', 'c']) limiter.tryAcquire(key);
-    expect(limiter.stats()).toEqual({ granted: 3, denied: 0, waited: 0, waitedMsTotal: 0, evicted: 1 });
+    expect(limiter.stats()).toEqual({ granted: 3, denied: 0, waited: 0, waitedMsTotal: 0, queued: 0, evicted: 1 });
   });
 
   it('onDeny hears every refusal with its key, cost and wait', async () => {
@@ -329,5 +394,99 @@ describe('stats and onDeny', () => {
       { key: 'new', cost: 3, retryAfterMs: Infinity },
     ]);
     expect(limiter.stats()).toMatchObject({ granted: 1, denied: 2 });
+  });
+});
+
+describe('stats count every path exactly', () => {
+  it('on a TokenBucket: acquire at once, reserve, refusals', async () => {
+    const { clock, fake } = fakeClock();
+    const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 1, clock });
+    await bucket.acquire();
+    bucket.reserve();
+    bucket.reserve();
+    bucket.tryAcquire();
+    await bucket.acquire(1, { maxWaitMs: 0 }).catch(() => undefined);
+    void bucket.acquire();
+    await fake.tickAsync(3_000);
+    expect(bucket.stats()).toEqual({ granted: 4, denied: 2, waited: 1, waitedMsTotal: 2_000, queued: 0 });
+  });
+
+  it('on a KeyedLimiter: acquire at once, reserve, refusals, and full buckets dropped', async () => {
+    const { clock, fake } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+    await limiter.acquire('a');
+    limiter.reserve('b');
+    limiter.tryAcquire('a');
+    await fake.tickAsync(5_000);
+    limiter.tryAcquire('c'); // a and b are full again: both dropped
+    expect(limiter.stats()).toEqual({ granted: 3, denied: 1, waited: 0, waitedMsTotal: 0, queued: 0, evicted: 2 });
+  });
+});
+
+describe('reservations at their instant', () => {
+  it('cancel at exactly the reserved instant still gives the tokens back', () => {
+    const clock = manualClock();
+    const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, initialTokens: 0, clock });
+    const reservation = bucket.reserve();
+    clock.ms = reservation.delayMs;
+    expect(reservation.cancel()).toBe(true);
+    expect(bucket.available).toBe(1);
+  });
+
+  it('on a KeyedLimiter too, and not a millisecond later', () => {
+    const clock = manualClock();
+    const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+    limiter.tryAcquire('k');
+    const first = limiter.reserve('k');
+    const second = limiter.reserve('k');
+    clock.ms = first.delayMs;
+    expect(first.cancel()).toBe(true);
+    clock.ms = second.delayMs + 1;
+    expect(second.cancel()).toBe(false);
+    expect(limiter.available('k')).toBe(1);
+  });
+
+  it('refusing callers above a new, smaller capacity says so', async () => {
+    const { clock } = fakeClock();
+    const bucket = new TokenBucket({ capacity: 4, refillPerSecond: 1, initialTokens: 0, clock });
+    const waiting = bucket.acquire(3).catch((error: Error) => error.message);
+    bucket.setCapacity(2);
+    expect(await waiting).toBe('Expected `cost` to be at most the capacity (2): the cost exceeds the new capacity, got `3` (number)');
+  });
+
+  it('waiting callers see a refund, a charge and a new rate at the instant they happen', async () => {
+    const { clock, fake } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 4, refillPerSecond: 1, clock });
+    limiter.tryAcquire('k', 4);
+    const log: string[] = [];
+    void track(limiter.acquire('k', 4), log, 'waiter'); // due in 4 s
+    await fake.tickAsync(1_000);
+    limiter.charge('k', 1); // due in 4 s from now
+    expect(limiter.retryAfter('k', 0)).toBe(4_000);
+    limiter.refund('k', 2); // due in 2 s from now
+    expect(limiter.retryAfter('k', 0)).toBe(2_000);
+    limiter.setRate(2); // due in 1 s from now
+    expect(limiter.retryAfter('k', 0)).toBe(1_000);
+    await fake.tickAsync(999);
+    expect(log).toEqual([]);
+    await fake.tickAsync(1);
+    expect(log).toEqual(['waiter granted']);
+  });
+
+  it('a deleted key with waiters serves them from a full bucket at that instant', async () => {
+    const { clock, fake } = fakeClock();
+    const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+    limiter.tryAcquire('k', 2);
+    const log: string[] = [];
+    void track(limiter.acquire('k', 2), log, 'first');
+    void track(limiter.acquire('k', 2), log, 'second');
+    await fake.tickAsync(500);
+    limiter.delete('k');
+    await fake.tickAsync(0);
+    expect(log).toEqual(['first granted']);
+    await fake.tickAsync(1_999);
+    expect(log).toEqual(['first granted']);
+    await fake.tickAsync(1);
+    expect(log).toEqual(['first granted', 'second granted']);
   });
 });

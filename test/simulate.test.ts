@@ -177,8 +177,8 @@ describe('simulate', () => {
 
   describe('on bad input', () => {
     it.each([
-      [{ capacity: 0, refillPerSecond: 1 }, undefined, RangeError, 'Expected `capacity` to be a finite number > 0, got `0` (number)'],
-      [{ capacity: 1, refillPerSecond: 1, rate: 2 }, undefined, TypeError, 'Unknown option `rate` (did you mean `maxKeys`?)'],
+      [{ capacity: 0, refillPerSecond: 1 }, undefined, RangeError, 'Expected `capacity` to be a finite number > 0 and <= 1000000000000, got `0` (number)'],
+      [{ capacity: 1, refillPerSecond: 1, rate: 2 }, undefined, TypeError, 'Unknown option `rate` (known options: `capacity`, `refillPerSecond`, `maxKeys`)'],
       [null, undefined, TypeError, 'Expected `policy` to be an object, got `null` (object)'],
       [{ capacity: 1, refillPerSecond: 1 }, { mode: 'queue' }, TypeError, "Expected `mode` to be 'try' or 'wait', got `\"queue\"` (string)"],
       [{ capacity: 1, refillPerSecond: 1 }, { maxWait: 5 }, TypeError, 'Unknown option `maxWait` (did you mean `maxWaitMs`?)'],
@@ -246,7 +246,7 @@ describe('recommend', () => {
     [{ maxRefusedKeysShare: 2 }, RangeError, 'Expected `maxRefusedKeysShare` to be a finite number >= 0 and <= 1, got `2` (number)'],
     [{ capacities: [] }, TypeError, 'Expected `capacities` to be a non-empty array of numbers, got `` (object)'],
     [{ rates: [1, -1] }, RangeError, 'Expected `rates[1]` to be a finite number >= 0, got `-1` (number)'],
-    [{ refusedKeys: 0.1 }, TypeError, 'Unknown option `refusedKeys` (did you mean `maxKeys`?)'],
+    [{ refusedKeys: 0.1 }, TypeError, 'Unknown option `refusedKeys` (known options: `maxRefusedKeysShare`, `maxRefusedShare`, `capacities`, `rates`, `maxKeys`, `toleranceMs`)'],
   ])('rejects the options %j', async (options, type, message) => {
     await expect(recommend([], options as never)).rejects.toThrow(new type(message));
   });

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { inject } from 'vitest';
+import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster } from 'redis';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { RedisClientLike } from '../../src/redis.js';
 import { RespClient } from '../support/resp-client.js';
 
@@ -39,4 +39,34 @@ export const clientKinds: Record<string, (url?: string) => Promise<TestClient>> 
 /** Returns a key no other test uses. */
 export function uniqueKey(name: string): string {
   return `${name}:${process.pid}:${Math.random().toString(36).slice(2)}`;
+}
+
+/** The two cluster clients a user may pass, connected to a cluster's seeds, as they are. */
+export const clusterClientKinds: Record<string, (seeds: readonly { host: string; port: number }[]) => Promise<TestClient>> = {
+  'ioredis Cluster': async (seeds) => {
+    const redis = new Cluster([...seeds]);
+    redis.on('error', () => {});
+    await new Promise((resolve) => redis.once('ready', resolve));
+    return { redis, close: async () => redis.disconnect() };
+  },
+  'node-redis createCluster': async (seeds) => {
+    const redis = createCluster({ rootNodes: seeds.map(({ host, port }) => ({ url: `redis://${host}:${port}` })) });
+    redis.on('error', () => {});
+    await redis.connect();
+    return { redis, close: async () => void (await redis.close()) };
+  },
+};
+
+/** A client of `kind` and an admin connection, both on the tests' Redis, opened before a suite's tests and closed after. */
+export function connectedForSuite(kind: string): { readonly client: TestClient; readonly admin: RespClient } {
+  const connected = {} as { client: TestClient; admin: RespClient };
+  beforeAll(async () => {
+    connected.client = await clientKinds[kind]!();
+    connected.admin = await RespClient.connect(redisUrl);
+  });
+  afterAll(async () => {
+    await connected.client.close();
+    connected.admin.close();
+  });
+  return connected;
 }

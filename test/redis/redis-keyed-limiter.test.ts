@@ -6,8 +6,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyedLimiter, RateLimitError } from '../../src/index.js';
 import { rateLimit } from '../../src/http.js';
-import { RedisKeyedLimiter } from '../../src/redis.js';
-import { DECIDE_SCRIPT, DECIDE_SCRIPT_SHA1 } from '../../src/redis-script.js';
+import { RedisDataError, RedisKeyedLimiter } from '../../src/redis.js';
+import { DECIDE_ALL_SCRIPT, DECIDE_ALL_SCRIPT_SHA1, DECIDE_SCRIPT, DECIDE_SCRIPT_SHA1 } from '../../src/redis-script.js';
 import { RespClient } from '../support/resp-client.js';
 import { type TestClient, clientKinds, redisUrl, uniqueKey } from './clients.js';
 
@@ -17,9 +17,10 @@ import { type TestClient, clientKinds, redisUrl, uniqueKey } from './clients.js'
 
 const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('DECIDE_SCRIPT_SHA1', () => {
-  it('is the SHA-1 of the script, so EVALSHA finds the script Redis cached', () => {
+describe('the scripts SHA-1s', () => {
+  it('are the SHA-1s of the scripts, so EVALSHA finds the scripts Redis cached', () => {
     expect(DECIDE_SCRIPT_SHA1).toBe(createHash('sha1').update(DECIDE_SCRIPT).digest('hex'));
+    expect(DECIDE_ALL_SCRIPT_SHA1).toBe(createHash('sha1').update(DECIDE_ALL_SCRIPT).digest('hex'));
   });
 });
 
@@ -155,12 +156,12 @@ describe.runIf(redisUrl).each(Object.keys(clientKinds))('RedisKeyedLimiter throu
       expect(await admin.sendCommand(['PTTL', `${prefix}u`])).toBe(-1);
     });
 
-    it('stores "<tokens> <seconds> <microseconds>" of the Redis clock, and never refills backwards when that clock went back', async () => {
+    it('stores "<tokens> <seconds> <microseconds> <capacity> <refillPerSecond>" of the Redis clock, and never refills backwards when that clock went back', async () => {
       const prefix = uniqueKey('state');
       const perUser = limiter(5, 1, prefix);
       await perUser.tryAcquire('u', 2);
       const [seconds] = (await admin.sendCommand(['TIME'])) as [string];
-      expect(await admin.sendCommand(['GET', `${prefix}u`])).toMatch(/^3 \d+ \d+$/);
+      expect(await admin.sendCommand(['GET', `${prefix}u`])).toMatch(/^3 \d+ \d+ 5 1$/);
       // As if this bucket had been written by a Redis whose clock was an hour ahead (a failover).
       await admin.sendCommand(['SET', `${prefix}u`, `1.5 ${Number(seconds) + 3600} 0`, 'PX', '60000']);
       expect(await perUser.available('u')).toBe(1.5);
@@ -168,13 +169,35 @@ describe.runIf(redisUrl).each(Object.keys(clientKinds))('RedisKeyedLimiter throu
       expect(await perUser.available('u')).toBeLessThan(0.1); // re-based on this clock: refilling again
     });
 
-    it('refuses, through onRedisError, a key holding something it did not write', async () => {
+    it('answers a key holding something it did not write by onRedisError, reports it, and keeps deciding the other keys on Redis', async () => {
       const prefix = uniqueKey('foreign');
       const errors: unknown[] = [];
-      const perUser = new RedisKeyedLimiter({ redis: client.redis, capacity: 5, refillPerSecond: 1, prefix, onRedisError: 'deny', onError: (error) => errors.push(error) });
-      await admin.sendCommand(['LPUSH', `${prefix}u`, 'x']);
-      expect(await perUser.tryAcquire('u')).toBe(false);
-      expect(String(errors[0])).toMatch(/WRONGTYPE/);
+      const perUser = new RedisKeyedLimiter({ redis: client.redis, capacity: 5, refillPerSecond: 0, prefix, onRedisError: 'deny', onError: (error) => errors.push(error) });
+      await admin.sendCommand(['LPUSH', `${prefix}list`, 'x']);
+      await admin.sendCommand(['SET', `${prefix}text`, 'hello']);
+      expect(await perUser.tryAcquire('list')).toBe(false);
+      expect(await perUser.tryAcquire('text')).toBe(false);
+      expect(await perUser.tryAcquire('honest', 5)).toBe(true); // Redis decides it: nothing was marked down
+      expect(await perUser.tryAcquire('honest')).toBe(false);
+      expect(perUser.healthy).toBe(true);
+      expect(errors).toHaveLength(2);
+      expect(errors[0]).toBeInstanceOf(RedisDataError);
+      expect(errors[0]).toMatchObject({ key: `${prefix}list`, message: expect.stringMatching(/WRONGTYPE/) });
+      expect(errors[1]).toMatchObject({ key: `${prefix}text`, message: expect.stringMatching(/does not hold a bucket: not a string this script wrote/) });
+      expect(perUser.stats()).toMatchObject({ granted: 1, denied: 3, failures: 2, fallbacks: 2 });
+    });
+
+    it('never erases nor shortens what a limiter with other settings on the prefix spent (a rolling deploy)', async () => {
+      const prefix = uniqueKey('mixed');
+      const large = limiter(100, 1, prefix); // full again 100 s after being emptied
+      const small = limiter(10, 10, prefix); // full again within 1 s
+      expect(await large.tryAcquire('u', 100)).toBe(true);
+      expect(await small.tryAcquire('u')).toBe(false); // reads the large one's spent state
+      await small.refund('u', 10); // full for the small one, not for the large one: kept
+      expect(Number(await admin.sendCommand(['PTTL', `${prefix}u`]))).toBeGreaterThan(80_000);
+      expect(await admin.sendCommand(['GET', `${prefix}u`])).toMatch(/ 100 1$/);
+      expect(await large.available('u')).toBeLessThan(11); // not 100: the spent tokens were not erased
+      expect(await large.tryAcquire('u', 90)).toBe(false);
     });
 
     it('keeps a fixed quota without expiry', async () => {

@@ -1,10 +1,10 @@
 // One app server of the multi-process tests: its own Redis client and limiter, driven by
 // the parent over IPC. Counts what it was granted and how many commands it sent.
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
+import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster } from 'redis';
 import { RedisKeyedLimiter } from '../../dist/redis.js';
 
-const { url, kind, prefix, capacity, refillPerSecond } = JSON.parse(process.argv[2]);
+const { url, seeds, kind, prefix, capacity, refillPerSecond, timeoutMs } = JSON.parse(process.argv[2]);
 let commands = 0;
 let redis;
 let close;
@@ -12,12 +12,20 @@ if (kind === 'ioredis') {
   const client = new Redis(url);
   redis = { call: (...args) => (commands++, client.call(...args)) };
   close = () => client.disconnect();
-} else {
+} else if (kind === 'node-redis') {
   const client = await createClient({ url }).connect();
   redis = { sendCommand: (args) => (commands++, client.sendCommand(args)) };
   close = () => client.close();
+} else if (kind === 'ioredis-cluster') {
+  // The clients as users pass them: the limiter reads their slot maps.
+  redis = new Cluster(seeds);
+  await new Promise((resolve) => redis.once('ready', resolve));
+  close = () => redis.disconnect();
+} else {
+  redis = await createCluster({ rootNodes: seeds.map(({ host, port }) => ({ url: `redis://${host}:${port}` })) }).connect();
+  close = () => redis.close();
 }
-const limiter = new RedisKeyedLimiter({ redis, prefix, capacity, refillPerSecond, onRedisError: 'deny' });
+const limiter = new RedisKeyedLimiter({ redis, prefix, capacity, refillPerSecond, timeoutMs, onRedisError: 'deny' });
 const nowEpochMs = () => performance.timeOrigin + performance.now();
 
 process.on('message', async (message) => {

@@ -1,9 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hashSlot } from '../../src/redis-hash-slot.js';
 import { DECIDE_SCRIPT } from '../../src/redis-script.js';
+import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { RespClient } from '../support/resp-client.js';
-import { redisUrl, uniqueKey } from './clients.js';
+import { redisServerBinary, redisUrl, uniqueKey } from './clients.js';
 
 // Real processes, each with its own client, on one real Redis: what is tested is the
 // limit they share. Real time throughout; the bounds hold by construction (the upper one)
@@ -18,7 +20,14 @@ interface Message {
 }
 
 /** Starts an app-server process; resolves once its client is connected. */
-async function startWorker(options: { kind: 'ioredis' | 'node-redis'; prefix: string; capacity: number; refillPerSecond: number }) {
+async function startWorker(options: {
+  kind: 'ioredis' | 'node-redis' | 'ioredis-cluster' | 'node-redis-cluster';
+  prefix: string;
+  capacity: number;
+  refillPerSecond: number;
+  seeds?: readonly { host: string; port: number }[];
+  timeoutMs?: number;
+}) {
   const child = fork(worker, [JSON.stringify({ url: redisUrl, ...options })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.push(child);
   const inbox: Message[] = [];
@@ -124,5 +133,49 @@ describe.runIf(redisUrl)('RedisKeyedLimiter across real processes', () => {
     const [a1, b1, a2] = served.map((m) => m.atMs as number);
     expect(a1).toBeLessThan(b1!);
     expect(b1).toBeLessThan(a2!);
+  });
+});
+
+describe.runIf(redisServerBinary)('RedisKeyedLimiter across real processes on a Redis Cluster', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3);
+  }, 60_000);
+  afterAll(() => cluster?.stop());
+
+  it('shares limits exactly between 4 processes, both cluster clients, during a live reshard of the keys\' slots', { timeout: 90_000 }, async () => {
+    const prefix = `${uniqueKey('reshard')}:`;
+    const [capacity, refillPerSecond] = [20, 100];
+    const [from, to] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
+    // Keys in the first 300 slots of the first master: the slots a reshard of 300 moves.
+    const keys: string[] = [];
+    for (let index = 0; keys.length < 3; index++) {
+      const slot = hashSlot(`${prefix}k${index}`);
+      if (slot < 300 && (await cluster.ownerOf(slot)) === from) keys.push(`k${index}`);
+    }
+    const seeds = cluster.seeds;
+    const workers = await Promise.all(
+      (['ioredis-cluster', 'node-redis-cluster', 'ioredis-cluster', 'node-redis-cluster'] as const).map((kind) =>
+        // A timeout no busy machine reaches: what is tested is the shared limit, not the latency during MIGRATE.
+        startWorker({ kind, prefix, capacity, refillPerSecond, seeds, timeoutMs: 10_000 }),
+      ),
+    );
+    const admin = await RespClient.connect(from.url);
+    const startSeconds = await redisTimeSeconds(admin);
+    workers.forEach((w) => w.send({ type: 'hammer', keys, concurrency: 4, durationMs: 5_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await cluster.reshard(from, to, 300);
+    const results = await Promise.all(workers.map((w) => w.next((m) => m.type === 'hammered')));
+    const elapsedSeconds = (await redisTimeSeconds(admin)) - startSeconds;
+    admin.close();
+    for (const key of keys) expect(await cluster.ownerOf(hashSlot(prefix + key)), `${key} moved`).toBe(to);
+    const bound = capacity + refillPerSecond * elapsedSeconds;
+    for (const key of keys) {
+      const admitted = results.reduce((sum, r) => sum + (r.granted as Record<string, number>)[key]!, 0);
+      console.log(`reshard, ${key}: admitted ${admitted} of a bound of ${bound.toFixed(1)} (${((100 * admitted) / bound).toFixed(1)}%)`);
+      expect(admitted, key).toBeLessThanOrEqual(bound);
+      expect(admitted, key).toBeGreaterThanOrEqual(0.95 * bound);
+    }
+    for (const r of results) expect(r.stats).toMatchObject({ failures: 0, fallbacks: 0 });
   });
 });
