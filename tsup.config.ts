@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', http: 'src/http.ts', outbound: 'src/outbound.ts', redis: 'src/redis.ts' },
+  entry: { index: 'src/index.ts', http: 'src/http.ts', outbound: 'src/outbound.ts', redis: 'src/redis.ts', simulate: 'src/simulate.ts', cli: 'src/cli.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -1,5 +1,5 @@
 import { acquireInLine, canEnlist } from './acquire-in-line.js';
-import { TAKE_ALL, type TakingAll, takesAll } from './enlist.js';
+import { TAKE_ALL, type TakingAll, takesAll } from './take-all.js';
 import { type Clock, checkClock } from './clock.js';
 import { RateLimitError } from './errors.js';
 import { checkLimits, type Limit } from './limit.js';

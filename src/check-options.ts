@@ -17,8 +17,7 @@ export const MAX_REFILL_PER_SECOND = 1e9;
 const ACQUIRE_OPTIONS = ['signal', 'maxWaitMs'] as const;
 
 /** Checks the `signal` and `maxWaitMs` of acquire options, and that it has no others; throws on bad input. */
-export function checkAcquireOptions(options: AcquireOptions | undefined): void {
-  if (options === undefined) return;
+export function checkAcquireOptions(options: AcquireOptions): void {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
   checkKnownOptions(options, ACQUIRE_OPTIONS);
   const { signal, maxWaitMs = Infinity } = options;

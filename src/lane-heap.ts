@@ -13,11 +13,6 @@ export interface HeapItem {
 export class LaneHeap<T extends HeapItem> {
   readonly #items: T[] = [];
 
-  /** Items in the heap. */
-  get size(): number {
-    return this.#items.length;
-  }
-
   /** Returns the item due soonest, or undefined when empty. */
   first(): T | undefined {
     return this.#items[0];

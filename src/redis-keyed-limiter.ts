@@ -2,7 +2,7 @@ import { type Clock, checkClock } from './clock.js';
 import type { Decision } from './decision.js';
 import { RateLimitError } from './errors.js';
 import { KeyedLimiter } from './keyed-limiter.js';
-import { TAKE_ALL } from './enlist.js';
+import { TAKE_ALL } from './take-all.js';
 import { checkKnownOptions } from './known-options.js';
 import { admit, checkLimitOptions, checkOnDeny } from './check-options.js';
 import type { AcquireOptions, Denial, LimiterStats } from './limit-options.js';

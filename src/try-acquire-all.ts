@@ -1,4 +1,4 @@
-import { type MultiDecision, TAKE_ALL, type TakingAll, takesAll } from './enlist.js';
+import { type MultiDecision, TAKE_ALL, type TakingAll, takesAll } from './take-all.js';
 import { checkLimits } from './limit.js';
 
 /**

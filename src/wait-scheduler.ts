@@ -57,11 +57,6 @@ export class WaitScheduler {
     this.#release = release;
   }
 
-  /** Returns the lanes waiting or paused now. */
-  lanes(): Lane[] {
-    return this.#heap.items();
-  }
-
   /** Returns the milliseconds until the next planned grant to any lane (one must be waiting): when a waiting bucket may next change. */
   nextGrantMs(nowMs: number): number {
     return Math.max(0, this.#heap.first()!.dueMs - nowMs);

@@ -232,3 +232,43 @@ describe('acquireAll bookkeeping', () => {
     await expect(acquireAll([])).resolves.toBeUndefined();
   });
 });
+
+/** A limiter with reserve() and refund() only (no place in line for acquireAll): one that is not TokenBucket or KeyedLimiter. */
+function reservingOnly(limiter: TokenBucket): { reserve: TokenBucket['reserve']; refund: TokenBucket['refund']; readonly clock: TokenBucket['clock'] };
+function reservingOnly(limiter: KeyedLimiter): { reserve: KeyedLimiter['reserve']; refund: KeyedLimiter['refund']; readonly clock: KeyedLimiter['clock'] };
+function reservingOnly(limiter: TokenBucket | KeyedLimiter) {
+  return { reserve: limiter.reserve.bind(limiter), refund: limiter.refund.bind(limiter), clock: limiter.clock } as never;
+}
+
+describe('acquireAll over other limiters (by reservation)', () => {
+  it('reserves every limit at once and waits for the latest, on the first limiter’s clock', async () => {
+    const { clock, fake } = fakeClock();
+    const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, initialTokens: 0, clock });
+    const keyed = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+    const log: string[] = [];
+    void track(acquireAll([[reservingOnly(bucket), 1], [reservingOnly(keyed), 'k', 2]]), log, 'both');
+    // A reservation is a commitment: the refund below does not move it.
+    bucket.refund(1);
+    await fake.tickAsync(999);
+    expect(log).toEqual([]);
+    await fake.tickAsync(1);
+    expect(log).toEqual(['both granted']);
+  });
+
+  it('gives back what it reserved when the wait passes maxWaitMs, when a limit throws, and on abort', async () => {
+    const { clock, fake } = fakeClock();
+    const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock });
+    const keyed = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, clock });
+    keyed.tryAcquire('k');
+    await expect(acquireAll([[reservingOnly(bucket), 1], [reservingOnly(keyed), 'k', 1]], { maxWaitMs: 500 })).rejects.toMatchObject({ retryAfterMs: 1_000 });
+    expect([bucket.available, keyed.queued]).toEqual([1, 0]);
+    await expect(acquireAll([[reservingOnly(bucket), 1], [reservingOnly(keyed), 'k', 5]])).rejects.toThrow(RangeError);
+    expect(bucket.available).toBe(1);
+    const controller = new AbortController();
+    const aborted = acquireAll([[reservingOnly(bucket), 1], [reservingOnly(keyed), 'k', 1]], { signal: controller.signal }).catch((error: unknown) => error);
+    controller.abort('stop');
+    expect(await aborted).toBe('stop');
+    await fake.tickAsync(1_000);
+    expect([bucket.available, keyed.available('k')]).toEqual([1, 1]);
+  });
+});

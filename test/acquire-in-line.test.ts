@@ -135,11 +135,12 @@ describe('waiting in several lines at once (acquireAll)', () => {
     const { clock } = fakeClock();
     const limiter = new KeyedLimiter({ capacity: 1, refillPerSecond: 1, maxKeys: 1, clock });
     limiter.tryAcquire('a');
-    void limiter.acquire('a');
+    const waiting = limiter.acquire('a').catch((error: Error) => error.name);
     const other = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock });
     await expect(inLine([place(other, 1), place(limiter, 1, 'b')])).rejects.toThrow('every bucket held (maxKeys) has waiters');
     expect([limiter.stats().denied, other.queued, other.available]).toEqual([1, 0, 1]);
     limiter.abortAll();
+    expect(await waiting).toBe('AbortError');
   });
 
   it('resolves at once with no place to take', async () => {

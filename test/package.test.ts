@@ -14,10 +14,10 @@ describe('the published package', () => {
   });
 
   it('declares ESM and CJS entries with types first, and is side-effect free', () => {
-    expect(packageJson).toMatchObject({ sideEffects: false, files: ['dist', 'http/package.json', 'outbound/package.json', 'redis/package.json'], engines: { node: '>=18' } });
+    expect(packageJson).toMatchObject({ sideEffects: false, files: ['dist', 'http/package.json', 'outbound/package.json', 'redis/package.json', 'simulate/package.json'], engines: { node: '>=18' } });
     const exports = packageJson.exports as Record<string, Record<string, Record<string, string>>>;
-    expect(Object.keys(exports)).toEqual(['.', './http', './outbound', './redis', './package.json']);
-    for (const entry of ['.', './http', './outbound', './redis']) {
+    expect(Object.keys(exports)).toEqual(['.', './http', './outbound', './redis', './simulate', './package.json']);
+    for (const entry of ['.', './http', './outbound', './redis', './simulate']) {
       for (const condition of ['import', 'require'] as const) {
         expect(Object.keys(exports[entry]![condition]!)[0]).toBe('types');
       }
@@ -38,16 +38,22 @@ describe('the published package', () => {
     ['http', ['LimiterTimeoutError', 'fastifyRateLimit', 'fetchRateLimit', 'ipKey', 'rateLimit']],
     ['outbound', ['acquireAll', 'limitFetch', 'parseRetryAfter', 'throttle', 'tryAcquireAll']],
     ['redis', ['RateLimitError', 'RedisDataError', 'RedisKeyedLimiter', 'RedisTimeoutError', 'takeAll', 'tryAcquireAll']],
+    ['simulate', ['DEFAULT_CAPACITIES', 'DEFAULT_RATES', 'Simulation', 'VirtualClock', 'recommend', 'simulate']],
   ])('loads the %s entry as ESM and as CJS', async (entry, names) => {
     expect(Object.keys(await import(new URL(`dist/${entry}.js`, root).href)).sort()).toEqual(names);
     expect(Object.keys(createRequire(import.meta.url)(`../dist/${entry}.cjs`)).sort()).toEqual(names);
   });
 
   it('imports nothing, from Node or elsewhere, so it runs in any runtime', () => {
-    for (const file of ['index', 'http', 'outbound', 'redis'].flatMap((entry) => [`dist/${entry}.js`, `dist/${entry}.cjs`])) {
+    for (const file of ['index', 'http', 'outbound', 'redis', 'simulate'].flatMap((entry) => [`dist/${entry}.js`, `dist/${entry}.cjs`])) {
       const code = readFileSync(new URL(file, root), 'utf8');
       expect(code).not.toMatch(/\bimport\s*[\s{*'"(]|\brequire\s*\(|node:/);
     }
+  });
+
+  it('has the `fairbucket` command as its bin, built with its hashbang', () => {
+    expect(packageJson.bin).toEqual({ fairbucket: './dist/cli.js' });
+    expect(readFileSync(new URL('dist/cli.js', root), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
 
   it('is what `npm pack` would publish: dist, README, LICENSE, package.json and the http stub for old resolvers', () => {
@@ -56,6 +62,10 @@ describe('the published package', () => {
     expect(files.filter((file) => !/^dist\/[\w-]+-[\w-]{8}\.d\.c?ts$/.test(file))).toEqual([
       'LICENSE',
       'README.md',
+      'dist/cli.cjs',
+      'dist/cli.d.cts',
+      'dist/cli.d.ts',
+      'dist/cli.js',
       'dist/http.cjs',
       'dist/http.d.cts',
       'dist/http.d.ts',
@@ -72,10 +82,15 @@ describe('the published package', () => {
       'dist/redis.d.cts',
       'dist/redis.d.ts',
       'dist/redis.js',
+      'dist/simulate.cjs',
+      'dist/simulate.d.cts',
+      'dist/simulate.d.ts',
+      'dist/simulate.js',
       'http/package.json',
       'outbound/package.json',
       'package.json',
       'redis/package.json',
+      'simulate/package.json',
     ]);
   });
 });
