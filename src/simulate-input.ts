@@ -237,15 +237,17 @@ export class LineParser {
       if (next <= end + 1) return ipKey(address, this.#ipv6Subnet);
       end = next;
     }
-    if (!/^[0-9a-f:]+$/i.test(address)) return ipKey(address, this.#ipv6Subnet);
     const prefix = address.slice(0, end);
+    // The all-zero prefix holds ::1 and the IPv4-mapped addresses, which key as IPv4 by
+    // bits past the first 64: it alone does not decide the key.
+    if (!/^[0-9a-f:]+$/i.test(address) || /^[0:]+$/.test(prefix)) return ipKey(address, this.#ipv6Subnet);
     // Kept, when new, as a string of its own: a slice would hold the log's chunk alive.
     let key = this.#prefixKeys.get(prefix);
     if (key === undefined) {
       if (this.#prefixKeys.size >= PREFIX_CACHE_SIZE) this.#prefixKeys.clear();
       key = ipKey(address, this.#ipv6Subnet);
-      // Only an address read as IPv6 (keyed by its prefix) tells what its prefix keys as.
-      if (key !== address) this.#prefixKeys.set(ownString(prefix), key);
+      // Only an address keyed by its prefix tells what its prefix keys as.
+      if (key.endsWith(`/${this.#ipv6Subnet}`)) this.#prefixKeys.set(ownString(prefix), key);
     }
     return key;
   }

@@ -51,6 +51,11 @@ describe('LineParser', () => {
       expect(parse(lines.slice(0, 1), { ipv6Subnet: false }).results).toEqual([read('2001:db8:1:2ff:aaaa::1')]);
     });
 
+    it('does not remember a prefix from an address keyed as IPv4 (a mapped address written out, ::1 written out)', () => {
+      const lines = ['0:0:0:0:0:ffff:c000:201', '0:0:0:0:1::1', '0:0:0:0:0:0:0:1', '0:0:0:0:2::2'].map((address) => `${address} - - [05/Jan/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 12`);
+      expect(parse(lines).results.map((result) => (result as { key: string }).key)).toEqual(['192.0.2.1', '::/56', '127.0.0.1', '::/56']);
+    });
+
     it('does not take a host name for an IPv6 prefix it has seen', () => {
       const lines = ['1:2:3:4', '1:2:3:4:5:6:7:8', 'a:b:c:d:zz', 'a:b:c:d:e', 'a:b:c:d::1'].map((address) => `${address} - - [05/Jan/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 12`);
       expect(parse(lines).results.map((result) => (result as { key: string }).key)).toEqual(['1:2:3:4', '1:2:3::/56', 'a:b:c:d:zz', 'a:b:c:d:e', 'a:b:c::/56']);
