@@ -2,7 +2,7 @@
 // markdown table per scenario; writes the same to bench/RESULTS.md.
 // Usage: npm run bench   (builds first)   |   node bench/run.mjs --quick  (fewer runs)
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -185,5 +185,10 @@ say();
   }
 }
 
-writeFileSync(new URL('./RESULTS.md', import.meta.url), `${output.join('\n').trimEnd()}\n`);
+// Sections written by other benchmarks (`npm run bench:http`: "## HTTP servers ...") are
+// kept as they are, after this run's.
+const resultsFile = new URL('./RESULTS.md', import.meta.url);
+const previous = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
+const kept = previous.indexOf('\n## HTTP servers');
+writeFileSync(resultsFile, `${output.join('\n').trimEnd()}\n${kept === -1 ? '' : `\n${previous.slice(kept + 1).trimEnd()}\n`}`);
 console.error(`\nWrote bench/RESULTS.md in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s.`);
