@@ -56,17 +56,17 @@ export const keyed = {
 /** Scenario 4: `await acquire()` when tokens are there. Each returns an async function. */
 export const awaited = {
   fairbucket: () => {
-    const bucket = new TokenBucket({ capacity: 1e12, refillPerSecond: 1e12 });
+    const bucket = new TokenBucket({ capacity: 1e12, refillPerSecond: 1e9 });
     return () => bucket.acquire();
   },
   'speed of light': () => {
-    const bucket = new MinimalBucket(1e12, 1e12);
+    const bucket = new MinimalBucket(1e12, 1e9);
     return async () => {
       if (!bucket.tryAcquire(1)) throw new Error('empty');
     };
   },
   'limiter removeTokens': () => {
-    const bucket = new limiter.TokenBucket({ bucketSize: 1e12, tokensPerInterval: 1e12, interval: 'second' });
+    const bucket = new limiter.TokenBucket({ bucketSize: 1e12, tokensPerInterval: 1e9, interval: 'second' });
     return () => bucket.removeTokens(1);
   },
   'p-throttle': () => {
