@@ -10,36 +10,12 @@ import { type RedisDriver, redisDriver } from './redis-client.js';
 import type { RedisKeyedLimiterOptions, RedisLimiterStats } from './redis-keyed-limiter-options.js';
 import { type RedisLimitEntry, type RedisMultiDecision, takeAll } from './redis-take-all.js';
 import { RedisDataError } from './redis-data-error.js';
+import { registerInternals } from './redis-limiter-internals.js';
 import { FailurePolicy, checkErrorPolicy } from './redis-failure-policy.js';
 import { DECIDE, type Operation, Outcome, type Reply, readReply, waitMs } from './redis-script.js';
 import { RedisTransport, type ScriptCall } from './redis-transport.js';
 import { sleep } from './sleep.js';
 import { finiteNumber, invalid, stringKey } from './validate.js';
-
-/** What the decisions over several limiters (redis-take-all.ts) use of one; not public API. */
-export interface LimiterInternals {
-  /** The client as it was passed. */
-  readonly client: unknown;
-  readonly driver: RedisDriver;
-  readonly transport: RedisTransport;
-  readonly failures: FailurePolicy;
-  readonly prefix: string;
-  readonly capacity: number;
-  readonly refillPerSecond: number;
-  /** capacity and refillPerSecond as the scripts read them. */
-  readonly limitArgs: readonly [capacity: string, refillPerSecond: string];
-  /** Whether the node of `redisKey` is down (then a probe goes to it). */
-  isDown(redisKey: string): boolean;
-  /** Counts a decision of this limiter made with others (and tells onDeny of a refusal). */
-  count(key: string, cost: number, granted: boolean, retryAfterMs: number): void;
-}
-
-const internals = new WeakMap<RedisKeyedLimiter, LimiterInternals>();
-
-/** Returns what the decisions over several limiters use of `limiter`, or undefined when it is none. */
-export function internalsOf(limiter: unknown): LimiterInternals | undefined {
-  return internals.get(limiter as RedisKeyedLimiter);
-}
 
 /**
  * RedisKeyedLimiter keeps one token bucket per key in Redis, shared by every process and
@@ -115,7 +91,7 @@ export class RedisKeyedLimiter {
     this.#failures = failures;
     this.#transport = new RedisTransport(driver, timeoutMs, clock, (error, redisKey) => failures.fail(redisKey, error));
     this.#onDeny = checkOnDeny(options.onDeny);
-    internals.set(this, {
+    registerInternals(this, {
       client: options.redis,
       driver,
       transport: this.#transport,

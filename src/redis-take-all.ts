@@ -1,6 +1,6 @@
 import { RedisDataError } from './redis-data-error.js';
 import type { DownNode } from './redis-failure-policy.js';
-import { type LimiterInternals, internalsOf } from './redis-keyed-limiter.js';
+import { type LimiterInternals, internalsOf } from './redis-limiter-internals.js';
 import type { RedisKeyedLimiter } from './redis-keyed-limiter.js';
 import { hashSlot } from './redis-hash-slot.js';
 import { DECIDE_ALL, Outcome, tokensOf, waitMs } from './redis-script.js';

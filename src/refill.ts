@@ -72,10 +72,13 @@ export function takeFrom(levelMilli: MilliTokens, needMilli: MilliTokens, accrue
 
 /**
  * Returns the level of a waiting line's bucket after serving a caller of `needMilli`:
- * what the caller's ideal instant leaves (the level less the need: a late timer does not
- * cost the callers behind their refill), but never more than `fullMilli - needMilli` at
- * `accruedMilli`, so that however late the timer, the bucket never holds more than its
- * capacity at any one instant, the grant included.
+ * what the caller's ideal instant leaves (the level less the need: the refill since then
+ * stays for the callers behind), but never more than `fullMilli - needMilli` at
+ * `accruedMilli`, so that however late the timer (a stalled event loop, a clock that
+ * jumped), the bucket never holds more than its capacity at any one instant, the grant
+ * included: the bound `capacity + rate × T` holds in clock time. The price: with a
+ * capacity equal to the cost there is nothing to absorb a late timer, and each timer's
+ * lateness carries to the callers behind, as it would for a real bucket.
  */
 export function serveFrom(levelMilli: MilliTokens, needMilli: MilliTokens, accruedMilli: MilliTokens, fullMilli: MilliTokens): MilliTokens {
   return Math.min(spend(levelMilli, needMilli), fullMilli - needMilli - accruedMilli);

@@ -44,9 +44,10 @@ describe('refill arithmetic', () => {
 
   it.each([
     // level, atMs, need, level after: what the ideal instant leaves, at most full - need
-    [-1_000, 1_000, 1_000, -2_000], // served on time: 0 tokens left at 1,000 ms... of 1,000 there
-    [-1_000, 60_000, 3_000, 4_000 - 3_000 - 120_000], // served a minute late: capacity - cost
-    [-1_000, 1_500, 1_000, -2_000], // 1,000 left: below capacity - cost
+    [-6_000, 5_000, 4_000, -10_000], // served at its ideal instant: nothing left
+    [-6_000, 5_001, 4_000, -10_002], // 1 ms late: a full bucket less the cost, nothing left
+    [-1_000, 60_000, 3_000, 4_000 - 3_000 - 120_000], // a minute late: capacity - cost left
+    [-1_000, 1_500, 1_000, -2_000], // 499.5 ms late, but the 1,000 left are below capacity - cost
   ])('serveFrom: a waiter of %s served at %s ms needing %s leaves %s', (level, atMs, need, after) => {
     expect(serveFrom(level, need, accruedAt(atMs), full)).toBe(after);
   });
