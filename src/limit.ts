@@ -67,6 +67,8 @@ export function checkLimits(name: string, limits: unknown, methods: readonly str
       throw invalid(`${at}[0]`, limiterWith(methods), limiter);
     }
     if (entry.length === 2 && isKeyed(limiter)) throw invalid(at, '[keyedLimiter, key, cost] for a keyed limiter', entry);
+    // A key for a limiter without keys would be ignored: two such entries would wait on each other.
+    if (entry.length === 3 && !isKeyed(limiter)) throw invalid(at, '[limiter, cost] for a limiter without keys', entry);
     const checked = entry.length === 3 ? ([[1, 'string', 'a string'], [2, 'number', 'a number']] as const) : ([[1, 'number', 'a number']] as const);
     for (const [position, type, expected] of checked) {
       const value: unknown = entry[position];

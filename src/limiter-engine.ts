@@ -95,7 +95,7 @@ export class LimiterEngine {
     if (typeof need !== 'number') return Promise.reject(need.refusal);
     const maxWaitMs = options?.maxWaitMs ?? Infinity;
     const nowMs = this.now();
-    const lane = this.#lanes.get(key);
+    const lane = this.#laneOf(key, nowMs);
     // Behind callers already waiting, nothing is taken at once (#take would say so too, slower).
     if (!lane && this.#take(key, need, nowMs)) {
       this.#granted++;
@@ -143,7 +143,7 @@ export class LimiterEngine {
     if (need > this.state.fullMilli) throw aboveCapacity(cost, this.state.capacity);
     const nowMs = this.now();
     let entry: Entry | undefined;
-    let lane = this.#lanes.get(key);
+    let lane = this.#laneOf(key, nowMs);
     let delayMs = 0;
     if (!this.#take(key, need, nowMs)) {
       const tokens = lane ? 0 : this.#tokens(key, nowMs);
@@ -220,7 +220,9 @@ export class LimiterEngine {
     const oldFull = state.fullMilli;
     const full = capacity * MILLI;
     this.#store.rebase((level) => Math.min(oldFull, level + accrued, full));
-    for (const lane of this.#lanes.values()) lane.levelMilli = Math.min(lane.levelMilli + accrued, full);
+    // A line's level may have grown past the old capacity (a pause, a head held by an
+    // acquireAll caller): a real bucket held at most that.
+    for (const lane of this.#lanes.values()) lane.levelMilli = Math.min(lane.levelMilli + accrued, oldFull, full);
     state.reset(capacity, refillPerSecond, nowMs);
     this.time.alarmAtMs = state.rebaseAtMs;
     this.#store.configure();
@@ -250,7 +252,8 @@ export class LimiterEngine {
   /** Forgets every bucket, as `forget` does each. */
   forgetAll(): void {
     this.#store.clear();
-    for (const lane of [...this.#lanes.values()]) this.#refill(lane);
+    // Serving one line may serve another (an acquireAll caller's): skip a line released meanwhile.
+    for (const lane of [...this.#lanes.values()]) if (this.#lanes.get(lane.key) === lane) this.#refill(lane);
   }
 
   abortAll(reason: unknown): void {
@@ -266,7 +269,7 @@ export class LimiterEngine {
     const need = admit(cost, undefined, this.state.capacity);
     if (typeof need !== 'number') throw need.refusal;
     const nowMs = this.now();
-    let lane = this.#lanes.get(key);
+    let lane = this.#laneOf(key, nowMs);
     const tokens = lane ? 0 : this.#tokens(key, nowMs);
     const waitMs = this.#scheduler.waitMs(lane, tokens, need, nowMs);
     if (!lane) {
@@ -307,7 +310,7 @@ export class LimiterEngine {
   /** `#take` for a key that holds no bucket in the store, or a need above the take limit (a pause, a reconfiguration, a cost above the capacity). */
   #takeRare(key: string, need: MilliTokens, nowMs: number): boolean {
     const state = this.state;
-    if (nowMs < state.pausedUntilMs) return false;
+    if (nowMs < state.pausedUntilMs || (this.#lanes.size !== 0 && this.#laneOf(key, nowMs) !== undefined)) return false;
     const full = (this.#takeLimit = state.fullMilli);
     const accrued = state.accruedAt(nowMs);
     const store = this.#store;
@@ -317,9 +320,21 @@ export class LimiterEngine {
       store.touch(key);
       return false;
     }
-    if (need > full || (this.#lanes.size !== 0 && this.#lanes.has(key)) || !store.makeRoom(this.#lanes.size, accrued)) return false;
+    if (need > full || !store.makeRoom(this.#lanes.size, accrued)) return false;
     store.setLevel(key, full - need - accrued);
     return true;
+  }
+
+  /**
+   * Returns `key`'s line, served first when it is due (its timer may not have run yet: a
+   * late timer, or fake time moved without running timers), so that every decision sees
+   * the line as it is at `nowMs`; undefined when the key has none (any longer).
+   */
+  #laneOf(key: string, nowMs: number): Lane | undefined {
+    const lane = this.#lanes.get(key);
+    if (lane === undefined || lane.dueMs > nowMs) return lane;
+    this.#scheduler.serve(lane, nowMs);
+    return this.#lanes.get(key);
   }
 
   #deny(key: string, cost: number, need: MilliTokens, retryAfterMs?: number): void {
@@ -369,13 +384,13 @@ export class LimiterEngine {
   }
 
   #available(key: string, nowMs: number): number {
-    const lane = this.#lanes.get(key);
+    const lane = this.#laneOf(key, nowMs);
     return lane || nowMs < this.state.pausedUntilMs ? 0 : Math.max(0, this.#tokens(key, nowMs)) / MILLI;
   }
 
   /** Milliseconds until `need` milli-tokens are there for a new caller on `key`, behind every waiter and any pause. */
   #waitMs(key: string, need: MilliTokens, nowMs: number): number {
-    const lane = this.#lanes.get(key);
+    const lane = this.#laneOf(key, nowMs);
     return this.#scheduler.waitMs(lane, lane ? 0 : this.#tokens(key, nowMs), need, nowMs);
   }
 

@@ -107,7 +107,12 @@ export class WaitScheduler {
       }
       if (lane.head === entry) this.serve(lane, nowMs);
     } catch (error) {
-      // As a throwing executor would: the promise rejects (a clock's setTimeout may throw).
+      // As a throwing executor would: the promise rejects (a clock's setTimeout may throw),
+      // and the caller leaves the line, its listener removed.
+      if (!entry.done) {
+        this.#remove(lane, entry, false);
+        this.#serve(lane, nowMs);
+      }
       entry.reject(error);
     }
     return promise;
@@ -262,7 +267,9 @@ export class WaitScheduler {
     let held = false;
     // The refill is read afresh for each caller: a party's ready() reads the clocks of its
     // limiters, and a reading may move this limiter's origin (its levels with it).
-    while (head && (head.atMs <= nowMs || (!paused && this.#covered(lane, head, nowMs)))) {
+    // A reservation is charged at its instant, never before: charged early, the refill
+    // until its instant would go to the callers behind it and both would act at once.
+    while (head && (head.atMs <= nowMs || (head.atMs === Infinity && !paused && this.#covered(lane, head, nowMs)))) {
       if (head.party !== undefined && head.atMs === Infinity && !head.party.ready(head)) {
         held = true;
         break;

@@ -235,9 +235,10 @@ describe('acquireAll bookkeeping', () => {
 
 /** A limiter with reserve() and refund() only (no place in line for acquireAll): one that is not TokenBucket or KeyedLimiter. */
 function reservingOnly(limiter: TokenBucket): { reserve: TokenBucket['reserve']; refund: TokenBucket['refund']; readonly clock: TokenBucket['clock'] };
-function reservingOnly(limiter: KeyedLimiter): { reserve: KeyedLimiter['reserve']; refund: KeyedLimiter['refund']; readonly clock: KeyedLimiter['clock'] };
+function reservingOnly(limiter: KeyedLimiter): { reserve: KeyedLimiter['reserve']; refund: KeyedLimiter['refund']; available: KeyedLimiter['available']; readonly clock: KeyedLimiter['clock'] };
 function reservingOnly(limiter: TokenBucket | KeyedLimiter) {
-  return { reserve: limiter.reserve.bind(limiter), refund: limiter.refund.bind(limiter), clock: limiter.clock } as never;
+  const keyed = limiter instanceof KeyedLimiter ? { available: limiter.available.bind(limiter) } : {};
+  return { reserve: limiter.reserve.bind(limiter), refund: limiter.refund.bind(limiter), clock: limiter.clock, ...keyed } as never;
 }
 
 describe('acquireAll over other limiters (by reservation)', () => {

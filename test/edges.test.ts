@@ -97,6 +97,67 @@ describe('the limit holds at the edges', () => {
     });
   });
 
+  describe('found in review', () => {
+    it('a reservation is never charged before its instant, so it and a waiter cannot act at one instant above the capacity', async () => {
+      const { clock, fake } = fakeClock();
+      const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock });
+      bucket.tryAcquire();
+      const controller = new AbortController();
+      void bucket.acquire(1, { signal: controller.signal }).catch(() => undefined);
+      const reservation = bucket.reserve();
+      const grantedAtMs: number[] = [];
+      void bucket.acquire().then(() => grantedAtMs.push(fake.now));
+      await fake.tickAsync(1);
+      controller.abort();
+      await fake.tickAsync(999);
+      bucket.refund(0); // serves the line at 1,000 ms
+      await fake.tickAsync(2_000);
+      expect([reservation.delayMs, grantedAtMs]).toEqual([2_000, [3_000]]);
+    });
+
+    it('raising the capacity during a pause does not mint what the line refilled past the old capacity', async () => {
+      const { clock, fake } = fakeClock();
+      const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock });
+      bucket.tryAcquire();
+      const waiting = bucket.acquire();
+      bucket.pauseFor(10_000);
+      await fake.tickAsync(9_000);
+      bucket.setCapacity(100);
+      await fake.tickAsync(1_000);
+      await waiting;
+      // Held at most 1 until 9 s, then refilled 1 more by 10 s: the waiter took 1.
+      expect(bucket.available).toBe(1);
+    });
+
+    it('acquireAll refuses a key for a limiter without keys (two such places waited on each other for good)', async () => {
+      const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1 });
+      const { acquireAll } = await import('../src/outbound.js');
+      await expect(acquireAll([[bucket, 'a', 1] as never, [bucket, 'b', 1] as never])).rejects.toThrow('Expected `limits[0]` to be [limiter, cost] for a limiter without keys');
+    });
+
+    it('a caller whose timer cannot be armed leaves the line', async () => {
+      const clock = { ...manualClock(), setTimeout: () => { throw new Error('no timers'); } };
+      const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock });
+      bucket.tryAcquire();
+      await expect(bucket.acquire()).rejects.toThrow('no timers');
+      expect([bucket.queued, bucket.available]).toEqual([0, 0]);
+      clock.ms = 1_000;
+      expect(bucket.tryAcquire()).toBe(true);
+    });
+
+    it('clear() keeps what an acquireAll caller took from two keys of the same limiter', async () => {
+      const { clock } = fakeClock();
+      const limiter = new KeyedLimiter({ capacity: 2, refillPerSecond: 1, clock });
+      limiter.tryAcquire('a', 2);
+      limiter.tryAcquire('b', 2);
+      const { acquireAll } = await import('../src/outbound.js');
+      const both = acquireAll([[limiter, 'a', 2], [limiter, 'b', 2]]);
+      limiter.clear();
+      await both;
+      expect([limiter.available('a'), limiter.available('b')]).toEqual([0, 0]);
+    });
+  });
+
   describe('huge numbers', () => {
     it.each([
       ['capacity 1e306', () => new TokenBucket({ capacity: 1e306, refillPerSecond: 1 }), 'Expected `capacity` to be a finite number > 0 and <= 1000000000000, got `1e+306` (number)'],
