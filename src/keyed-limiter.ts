@@ -155,7 +155,9 @@ export class KeyedLimiter extends LimiterFace {
 
   /**
    * Takes `amount` more tokens from `key`'s bucket, spent beyond an estimate, going into
-   * debt if there are not enough. Callers waiting on the key are re-planned at once.
+   * debt if there are not enough. Callers waiting on the key are re-planned at once. For a
+   * key that holds no bucket when every bucket held (`maxKeys`) has waiters, there is no
+   * room to hold the debt and the charge is dropped, as that key's bucket would be.
    * @throws {TypeError|RangeError} on a bad key, or when `amount` is not a finite number from 0 to 1e12.
    */
   charge(key: string, amount: number): void {
@@ -167,7 +169,8 @@ export class KeyedLimiter extends LimiterFace {
    * with `Retry-After`), or on every key when `key` is left out. Tokens keep refilling (up
    * to the capacity); waiting callers keep their order and are served after the pause;
    * reservations already given keep their instant. A shorter pause than one in force does
-   * not shorten it (`resume` does). A paused key is held in memory until its pause ends.
+   * not shorten it (`resume` does). A paused key is held in memory until its pause ends,
+   * even past `maxKeys` (a pause is never lost to make room).
    * @throws {TypeError|RangeError} when `ms` is not a finite number >= 0, or `key` is given and not a string.
    * @example
    * ```ts

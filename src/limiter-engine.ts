@@ -116,7 +116,7 @@ export class LimiterEngine {
 
   retryAfter(key: string, cost: unknown): number {
     const need = checkCost(cost);
-    return need > this.state.fullMilli ? Infinity : this.#waitMs(key, need, this.now());
+    return this.#waitMs(key, need, this.now());
   }
 
   available(key: string): number {
@@ -132,7 +132,7 @@ export class LimiterEngine {
     let retryAfterMs = 0;
     if (granted) this.#granted++;
     else {
-      retryAfterMs = need > full ? Infinity : this.#waitMs(key, need, nowMs);
+      retryAfterMs = this.#waitMs(key, need, nowMs);
       this.#deny(key, cost as number, need, retryAfterMs);
     }
     return { granted, remaining: this.#available(key, nowMs), retryAfterMs, resetAfterMs: this.#waitMs(key, full, nowMs), limit: this.state.capacity };
@@ -344,7 +344,7 @@ export class LimiterEngine {
 
   /** Tells `onDeny` of a refusal, with the wait it would take (`retryAfterMs` when the caller knows it). */
   #tellDenied(key: string, cost: number, need: MilliTokens, retryAfterMs: number | undefined): void {
-    const wait = retryAfterMs ?? (need > this.state.fullMilli ? Infinity : this.#waitMs(key, need, this.time.now()));
+    const wait = retryAfterMs ?? this.#waitMs(key, need, this.time.now());
     this.#onDeny!({ key: this.#keyed ? key : undefined, cost, retryAfterMs: wait });
   }
 
@@ -388,8 +388,12 @@ export class LimiterEngine {
     return lane || nowMs < this.state.pausedUntilMs ? 0 : Math.max(0, this.#tokens(key, nowMs)) / MILLI;
   }
 
-  /** Milliseconds until `need` milli-tokens are there for a new caller on `key`, behind every waiter and any pause. */
+  /**
+   * Milliseconds until `need` milli-tokens are there for a new caller on `key`, behind
+   * every waiter and any pause: Infinity for a need above the capacity.
+   */
   #waitMs(key: string, need: MilliTokens, nowMs: number): number {
+    if (need > this.state.fullMilli) return Infinity;
     const lane = this.#laneOf(key, nowMs);
     return this.#scheduler.waitMs(lane, lane ? 0 : this.#tokens(key, nowMs), need, nowMs);
   }
