@@ -24,6 +24,7 @@ export default defineConfig({
       'test/redis/redis-protocol.test.ts',
       'test/refill.test.ts',
       'test/settlement.test.ts',
+      'test/single-bucket.test.ts',
       'test/sleep.test.ts',
       'test/take.test.ts',
       'test/token-bucket.test.ts',
