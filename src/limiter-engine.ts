@@ -280,18 +280,8 @@ export class LimiterEngine {
       }
       lane = this.#open(key, tokens, nowMs);
     }
-    const owner = lane;
-    const scheduler = this.#scheduler;
-    const entry = scheduler.enlist(owner, need, party, reject, nowMs);
-    return {
-      entry,
-      waitMs,
-      isReady: () => scheduler.isReady(owner, entry, this.now()),
-      commit: () => scheduler.commit(owner, entry, this.now()),
-      settle: () => scheduler.serve(owner, this.now()),
-      cancel: () => void scheduler.cancel(owner, entry),
-      deny: (retryAfterMs) => this.#deny(key, cost as number, need, retryAfterMs),
-    };
+    const deny = (retryAfterMs: number): void => this.#deny(key, cost as number, need, retryAfterMs);
+    return this.#scheduler.enlist(lane, need, party, reject, { nowMs, waitMs, now: () => this.now(), deny });
   }
 
   /**

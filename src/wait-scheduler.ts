@@ -3,7 +3,7 @@ import { RateLimitError } from './errors.js';
 import { LaneHeap } from './lane-heap.js';
 import type { LimitState } from './limit-state.js';
 import type { MonotonicTime } from './monotonic-time.js';
-import type { Party } from './enlist.js';
+import type { Part, Party } from './enlist.js';
 import type { Entry, Lane } from './lane.js';
 import { type MilliTokens, adjustBy, covers, refillMs, serveFrom } from './refill.js';
 import { aboveCapacity } from './validate.js';
@@ -120,11 +120,28 @@ export class WaitScheduler {
 
   /**
    * Puts one place of an `acquireAll` caller at the end of `lane`'s line, without serving
-   * it yet; `reject` is the party's. It is charged only together with the party's other
-   * places (the party settles the caller).
+   * it yet, and returns it as a Part; `reject` is the party's. It is charged only together
+   * with the party's other places (the party settles the caller). `limiter` gives the
+   * time of the enlisting, its planned wait, the limiter's clock and its way to count a
+   * refusal.
    */
-  enlist(lane: Lane, needMilli: MilliTokens, party: Party, reject: (reason: unknown) => void, nowMs: number): Entry {
-    return this.#append(lane, needMilli, Infinity, nowMs, ignore, reject, undefined, party);
+  enlist(
+    lane: Lane,
+    needMilli: MilliTokens,
+    party: Party,
+    reject: (reason: unknown) => void,
+    limiter: { readonly nowMs: number; readonly waitMs: number; now(): number; deny(retryAfterMs: number): void },
+  ): Part {
+    const entry = this.#append(lane, needMilli, Infinity, limiter.nowMs, ignore, reject, undefined, party);
+    return {
+      entry,
+      waitMs: limiter.waitMs,
+      isReady: () => this.isReady(lane, entry, limiter.now()),
+      commit: () => this.commit(lane, entry, limiter.now()),
+      settle: () => this.serve(lane, limiter.now()),
+      cancel: () => void this.cancel(lane, entry),
+      deny: limiter.deny,
+    };
   }
 
   /** Returns whether `entry` could be charged now: at the head of its line, not paused, its tokens there. */
