@@ -146,9 +146,7 @@ export class WaitScheduler {
 
   /** Returns whether `entry` could be charged now: at the head of its line, not paused, its tokens there. */
   isReady(lane: Lane, entry: Entry, nowMs: number): boolean {
-    if (lane.head !== entry || nowMs < this.pausedUntilMs(lane)) return false;
-    const accrued = this.#state.accruedAt(nowMs);
-    return covers(lane.levelMilli + accrued, entry.needMilli, this.#state.scaleOf(accrued));
+    return lane.head === entry && nowMs >= this.pausedUntilMs(lane) && this.#covered(lane, entry, nowMs);
   }
 
   /** Charges `entry` (which `isReady` says may be) without serving the rest of its line. */
